@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* cli.h: the command line of writeamp, parsed into one struct wa_options. */
+#ifndef WRITEAMP_CLI_H
+#define WRITEAMP_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define WA_VERSION	     "0.1.0"
+#define WA_MAX_PID_FILTERS   64
+#define WA_DEFAULT_TOP	     10
+#define WA_DEFAULT_HIST_TOP  3
+#define WA_DEFAULT_SETTLE_S  45.0 /* dirty_expire (30 s) + a writeback period (5 s) + margin */
+#define WA_DEFAULT_REPORT_S  0.0  /* until Ctrl-C */
+#define WA_DEFAULT_MAX_PROCS 8192
+#define WA_DEFAULT_MAX_FILES 32768
+
+enum wa_command {
+	WA_CMD_NONE,
+	WA_CMD_REPORT,
+	WA_CMD_RUN,
+};
+
+struct wa_options {
+	enum wa_command command;
+	double duration_s; /* report: 0 means until Ctrl-C */
+	double interval_s; /* 0: no interval reports */
+	double settle_s;   /* run: longest wait for the command's dirty pages to be written back */
+	pid_t pids[WA_MAX_PID_FILTERS];
+	int npids;
+	const char *comm; /* NULL: any */
+	const char *dev;  /* as given: a name or MAJ:MIN; NULL: any */
+	int top;
+	int hist_top;
+	bool json;
+	bool verbose;
+	bool probe_reads; /* use the probe-read hooks even where typed reads work (for tests) */
+	unsigned int max_procs;
+	unsigned int max_files;
+	char **command_argv; /* run: the command and its arguments */
+};
+
+/* Outcome of parsing: go on, stop with success (--help, --version), or stop with an error. */
+enum wa_parse_result {
+	WA_PARSE_OK,
+	WA_PARSE_EXIT_OK,
+	WA_PARSE_ERROR,
+};
+
+/*
+ * Parses argv into *opts. On WA_PARSE_ERROR a one-line message naming the problem and how to
+ * get help has been written to `err`; help and version text go to `out`. argv is not kept,
+ * apart from the run command's own argv, which points into it.
+ */
+enum wa_parse_result cli_parse(int argc, char **argv, struct wa_options *opts, FILE *out,
+			       FILE *err);
+
+/* Parses "MAJ:MIN". Returns false if the text is not of that form. */
+bool cli_parse_majmin(const char *text, unsigned int *major, unsigned int *minor);
+
+#endif /* WRITEAMP_CLI_H */

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-2.0
+/* main.c: writeamp's entry point: parse the command line and run the subcommand. */
+#include <stdio.h>
+
+#include "cli.h"
+#include "commands.h"
+
+#define EXIT_USAGE 2
+
+static const struct {
+	enum wa_command command;
+	int (*run)(const struct wa_options *opts);
+} commands[] = {
+	{WA_CMD_REPORT, cmd_report},
+	{WA_CMD_RUN, cmd_run},
+};
+
+int main(int argc, char **argv)
+{
+	struct wa_options opts;
+
+	switch (cli_parse(argc, argv, &opts, stdout, stderr)) {
+	case WA_PARSE_EXIT_OK:
+		return 0;
+	case WA_PARSE_ERROR:
+		return EXIT_USAGE;
+	case WA_PARSE_OK:
+		break;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (commands[i].command == opts.command)
+			return commands[i].run(&opts);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0
+/* names.c: file paths by file handle, device names from sysfs, command lines from /proc. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <search.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "names.h"
+#include "writeamp.h"
+
+#define MOUNTINFO	 "/proc/self/mountinfo"
+#define FILEID_INO32_GEN 1 /* include/linux/exportfs.h: {u32 ino, u32 generation} */
+#define CMDLINE_MAX	 4096
+#define NAME_MAX_LEN	 512
+
+struct mount_entry {
+	__u32 dev;
+	char *dir;
+	int fd; /* opened on first use, -1 before */
+};
+
+/* A cached name, keyed by whatever identifies it (file: dev/ino/generation; pid: pid/start). */
+struct name_entry {
+	__u64 key[3];
+	char *name;
+};
+
+struct wa_namer {
+	struct mount_entry *mounts;
+	size_t nmounts;
+	bool mounts_read;
+	void *names; /* tsearch tree of struct name_entry */
+	long clock_ticks;
+};
+
+static int compare_entries(const void *a, const void *b)
+{
+	const struct name_entry *x = a, *y = b;
+
+	return memcmp(x->key, y->key, sizeof(x->key));
+}
+
+static void free_entry(void *p)
+{
+	struct name_entry *e = p;
+
+	free(e->name);
+	free(e);
+}
+
+struct wa_namer *namer_new(void)
+{
+	struct wa_namer *n = calloc(1, sizeof(*n));
+
+	if (n)
+		n->clock_ticks = sysconf(_SC_CLK_TCK);
+	return n;
+}
+
+void namer_free(struct wa_namer *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->nmounts; i++) {
+		free(n->mounts[i].dir);
+		if (n->mounts[i].fd >= 0)
+			close(n->mounts[i].fd);
+	}
+	free(n->mounts);
+	tdestroy(n->names, free_entry);
+	free(n);
+}
+
+/* Returns the cached name, or NULL. */
+static const char *cached(struct wa_namer *n, const __u64 key[3])
+{
+	struct name_entry probe;
+	void *hit;
+
+	memcpy(probe.key, key, sizeof(probe.key));
+	hit = tfind(&probe, &n->names, compare_entries);
+	return hit ? (*(struct name_entry **)hit)->name : NULL;
+}
+
+/* Takes ownership of `name`; returns it (or a fallback if memory ran out). */
+static const char *remember(struct wa_namer *n, const __u64 key[3], char *name)
+{
+	struct name_entry *e = malloc(sizeof(*e));
+	void *slot;
+
+	if (!e || !name) {
+		free(e);
+		free(name);
+		return "?";
+	}
+	memcpy(e->key, key, sizeof(e->key));
+	e->name = name;
+	slot = tsearch(e, &n->names, compare_entries);
+	if (!slot || *(struct name_entry **)slot != e) {
+		free_entry(e);
+		return slot ? (*(struct name_entry **)slot)->name : "?";
+	}
+	return name;
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static void unescape_octal(char *s)
+{
+	char *out = s;
+
+	while (*s) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 4;
+		} else {
+			*out++ = *s++;
+		}
+	}
+	*out = '\0';
+}
+
+/* Prefers the mount of a filesystem's root, since a bind mount of a subdirectory may hide files. */
+static void add_mount(struct wa_namer *n, __u32 dev, const char *root, const char *dir)
+{
+	for (size_t i = 0; i < n->nmounts; i++)
+		if (n->mounts[i].dev == dev) {
+			if (strcmp(root, "/"))
+				return;
+			free(n->mounts[i].dir);
+			n->mounts[i].dir = strdup(dir);
+			return;
+		}
+	struct mount_entry *grown = realloc(n->mounts, (n->nmounts + 1) * sizeof(*grown));
+
+	if (!grown)
+		return;
+	n->mounts = grown;
+	n->mounts[n->nmounts++] = (struct mount_entry){.dev = dev, .dir = strdup(dir), .fd = -1};
+}
+
+static void read_mounts(struct wa_namer *n)
+{
+	FILE *f = fopen(MOUNTINFO, "re");
+	char *line = NULL;
+	size_t cap = 0;
+
+	n->mounts_read = true;
+	if (!f)
+		return;
+	while (getline(&line, &cap, f) > 0) {
+		unsigned int major, minor;
+		char root[PATH_MAX], dir[PATH_MAX];
+
+		if (sscanf(line, "%*u %*u %u:%u %4095s %4095s", &major, &minor, root, dir) != 4)
+			continue;
+		unescape_octal(root);
+		unescape_octal(dir);
+		add_mount(n, WA_MKDEV(major, minor), root, dir);
+	}
+	free(line);
+	fclose(f);
+}
+
+static int mount_fd(struct wa_namer *n, __u32 dev)
+{
+	if (!n->mounts_read)
+		read_mounts(n);
+	for (size_t i = 0; i < n->nmounts; i++) {
+		struct mount_entry *m = &n->mounts[i];
+
+		if (m->dev != dev)
+			continue;
+		if (m->fd < 0 && m->dir)
+			m->fd = open(m->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		return m->fd;
+	}
+	return -1;
+}
+
+int namer_open_file(struct wa_namer *n, __u32 dev, __u64 ino, __u32 generation, int flags)
+{
+	struct {
+		struct file_handle fh;
+		__u32 id[2];
+	} h = {.fh = {.handle_bytes = sizeof(h.id), .handle_type = FILEID_INO32_GEN}};
+	int mfd = mount_fd(n, dev), fd;
+
+	if (mfd < 0)
+		return -ENOENT;
+	if (ino > UINT32_MAX)
+		return -EOPNOTSUPP;
+	h.id[0] = (__u32)ino;
+	h.id[1] = generation;
+	fd = open_by_handle_at(mfd, &h.fh, flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static char *path_of_fd(int fd)
+{
+	char link[64], target[PATH_MAX];
+	ssize_t len;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	len = readlink(link, target, sizeof(target) - 1);
+	if (len < 0)
+		return NULL;
+	target[len] = '\0';
+	return strdup(target);
+}
+
+static char *fallback_name(__u32 dev, __u64 ino, const char *leaf)
+{
+	char devname[WA_NAME_LEN], *out = NULL;
+
+	device_name(dev, devname, sizeof(devname));
+	if (leaf && *leaf) {
+		if (asprintf(&out, "%s:%s (deleted or not found)", devname, leaf) < 0)
+			out = NULL;
+	} else if (asprintf(&out, "%s:inode %llu", devname, (unsigned long long)ino) < 0) {
+		out = NULL;
+	}
+	return out;
+}
+
+const char *namer_file_path(struct wa_namer *n, __u32 dev, __u64 ino, __u32 generation, __u32 mode,
+			    __u32 rdev, const char *leaf)
+{
+	__u64 key[3] = {dev, ino, generation};
+	const char *hit = cached(n, key);
+	char *name = NULL;
+	int fd;
+
+	if (hit)
+		return hit;
+	if (S_ISBLK(mode)) {
+		char devname[WA_NAME_LEN];
+
+		if (asprintf(&name, "/dev/%s", device_name(rdev, devname, sizeof(devname))) < 0)
+			name = NULL;
+		return remember(n, key, name);
+	}
+	fd = namer_open_file(n, dev, ino, generation, O_PATH);
+	if (fd >= 0) {
+		name = path_of_fd(fd);
+		close(fd);
+	}
+	if (!name)
+		name = fallback_name(dev, ino, leaf);
+	return remember(n, key, name);
+}
+
+static bool read_small_file(const char *path, char *buf, size_t len, size_t *got)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t r;
+
+	if (fd < 0)
+		return false;
+	r = read(fd, buf, len - 1);
+	close(fd);
+	if (r < 0)
+		return false;
+	buf[r] = '\0';
+	if (got)
+		*got = (size_t)r;
+	return true;
+}
+
+/* /proc/PID/stat's 22nd field is the start time in clock ticks; it tells a reused pid apart. */
+static bool process_started_at(pid_t pid, __u64 start_ns, long ticks)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (!read_small_file(path, buf, sizeof(buf), NULL))
+		return false;
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2,
+			 "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+			 "%*d %*d %*d %llu",
+			 &start) != 1)
+		return false;
+	return ticks <= 0 || start == start_ns / (1000000000ULL / (unsigned long long)ticks);
+}
+
+const char *namer_cmdline(struct wa_namer *n, pid_t pid, __u64 start_ns)
+{
+	__u64 key[3] = {UINT64_MAX, (__u64)pid, start_ns};
+	const char *hit = cached(n, key);
+	char path[64], buf[CMDLINE_MAX];
+	size_t got = 0;
+
+	if (hit)
+		return *hit ? hit : NULL;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	if (!process_started_at(pid, start_ns, n->clock_ticks) ||
+	    !read_small_file(path, buf, sizeof(buf), &got) || got == 0)
+		return NULL; /* not remembered: it may be readable at the next snapshot */
+	for (size_t i = 0; i + 1 < got; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	return remember(n, key, strdup(buf));
+}
+
+const char *device_name(__u32 dev, char *buf, size_t len)
+{
+	char path[128], uevent[1024], *p;
+
+	snprintf(buf, len, "%u:%u", WA_DEV_MAJOR(dev), WA_DEV_MINOR(dev));
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/uevent", WA_DEV_MAJOR(dev),
+		 WA_DEV_MINOR(dev));
+	if (!read_small_file(path, uevent, sizeof(uevent), NULL))
+		return buf;
+	p = strstr(uevent, "DEVNAME=");
+	if (p) {
+		p += strlen("DEVNAME=");
+		snprintf(buf, len, "%.*s", (int)strcspn(p, "\n"), p);
+	}
+	return buf;
+}
+
+int device_resolve(const char *arg, __u32 *dev, char *why, size_t len)
+{
+	const char *name = strncmp(arg, "/dev/", 5) ? arg : arg + 5;
+	unsigned int major, minor;
+	char path[NAME_MAX_LEN], text[64];
+
+	if (cli_parse_majmin(name, &major, &minor)) {
+		snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", major, minor);
+	} else {
+		if (strchr(name, '/') || !*name) {
+			snprintf(why, len, "--dev: '%s' is not a block device name or MAJ:MIN",
+				 arg);
+			return -1;
+		}
+		snprintf(path, sizeof(path), "/sys/class/block/%s/dev", name);
+		if (!read_small_file(path, text, sizeof(text), NULL) ||
+		    !cli_parse_majmin(strtok(text, "\n"), &major, &minor)) {
+			snprintf(why, len,
+				 "--dev: no block device named '%s' (see /sys/class/block)", arg);
+			return -1;
+		}
+	}
+	if (access(path, F_OK)) {
+		snprintf(why, len, "--dev: no block device %u:%u (see /sys/dev/block)", major,
+			 minor);
+		return -1;
+	}
+	*dev = WA_MKDEV(major, minor);
+	return 0;
+}

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/* session.c: starting a trace, waiting with interval reports, and printing the report. */
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "analysis.h"
+#include "attribution.h"
+#include "output.h"
+#include "session.h"
+
+volatile sig_atomic_t session_stop_requested;
+static volatile sig_atomic_t last_stop_signal;
+
+/* The signal mask from before writeamp blocked its signals; children get it back. */
+static sigset_t unblocked_mask;
+
+#define FOREVER_S 1e9
+
+static void on_stop_signal(int sig)
+{
+	session_stop_requested = 1;
+	last_stop_signal = sig;
+}
+
+static void on_child_signal(int sig)
+{
+	/* Only there to interrupt the wait; waitpid() finds out what happened. */
+}
+
+int session_handle_signals(void)
+{
+	struct sigaction stop = {.sa_handler = on_stop_signal},
+			 child = {.sa_handler = on_child_signal};
+	sigset_t blocked;
+
+	sigemptyset(&blocked);
+	sigaddset(&blocked, SIGINT);
+	sigaddset(&blocked, SIGTERM);
+	sigaddset(&blocked, SIGCHLD);
+	/* Signals arrive only inside ppoll(), so none falls between a check and the wait. */
+	if (sigprocmask(SIG_BLOCK, &blocked, &unblocked_mask) || sigaction(SIGINT, &stop, NULL) ||
+	    sigaction(SIGTERM, &stop, NULL) || sigaction(SIGCHLD, &child, NULL)) {
+		fprintf(stderr, "writeamp: cannot install signal handlers: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int session_last_signal(void)
+{
+	return last_stop_signal;
+}
+
+const sigset_t *session_child_sigmask(void)
+{
+	return &unblocked_mask;
+}
+
+static int check_pids_exist(const struct wa_options *o)
+{
+	for (int i = 0; i < o->npids; i++) {
+		if (kill(o->pids[i], 0) == 0 || errno == EPERM)
+			continue;
+		fprintf(stderr, "writeamp: %s: no process with pid %d\n",
+			o->command == WA_CMD_RUN ? "run" : "report", o->pids[i]);
+		return -1;
+	}
+	return 0;
+}
+
+static void print_hooks(const struct tracer *t)
+{
+	fprintf(stderr,
+		"writeamp: kernel: BTF yes, bpf_rdonly_cast %s, kprobes %s, tracefs %s "
+		"(writeamp uses BTF tracepoints only)\n",
+		t->features.rdonly_cast ? "yes" : "no", t->features.kprobes ? "yes" : "no",
+		t->features.tracefs ? "mounted" : "not mounted");
+	for (int i = 0; i < t->nhooks; i++)
+		fprintf(stderr, "writeamp: attached tp_btf/%-22s %-22s %s\n",
+			t->hooks[i].tracepoint, t->hooks[i].program, t->hooks[i].purpose);
+	if (!t->journal)
+		fprintf(stderr,
+			"writeamp: jbd2 tracepoints absent: journal commits not followed\n");
+}
+
+int session_start(struct session *s, const struct wa_options *opts, bool follow_forks)
+{
+	struct tracer_config cfg = {
+		.pids = opts->pids,
+		.npids = opts->npids,
+		.select_none = follow_forks,
+		.follow_forks = follow_forks,
+		.comm = opts->comm,
+		.probe_reads = opts->probe_reads,
+		.verbose = opts->verbose,
+		.max_procs = opts->max_procs,
+		.max_files = opts->max_files,
+	};
+	char why[512];
+
+	memset(s, 0, sizeof(*s));
+	s->opts = opts;
+	if (!features_check_privileges(why, sizeof(why))) {
+		fprintf(stderr, "writeamp: %s\n", why);
+		return -1;
+	}
+	if (check_pids_exist(opts))
+		return -1;
+	if (opts->dev && device_resolve(opts->dev, &cfg.dev, why, sizeof(why))) {
+		fprintf(stderr, "writeamp: %s\n", why);
+		return -1;
+	}
+	s->namer = namer_new();
+	if (!s->namer) {
+		fprintf(stderr, "writeamp: out of memory\n");
+		return -1;
+	}
+	if (tracer_start(&s->tracer, &cfg, why, sizeof(why))) {
+		fprintf(stderr, "writeamp: %s\n", why);
+		namer_free(s->namer);
+		s->namer = NULL;
+		return -1;
+	}
+	if (opts->verbose)
+		print_hooks(&s->tracer);
+	s->started_s = monotonic_seconds();
+	return 0;
+}
+
+static void describe(struct session *s, struct wa_report *r)
+{
+	const struct wa_options *o = s->opts;
+
+	r->mode = o->command == WA_CMD_RUN ? "run" : "report";
+	r->duration_s = monotonic_seconds() - s->started_s;
+	r->pids = o->pids;
+	r->npids = o->npids;
+	r->comm = o->comm;
+	r->dev = o->dev;
+	r->hooks = s->tracer.hooks;
+	r->nhooks = s->tracer.nhooks;
+	r->journal_followed = s->tracer.journal;
+	r->command = s->command;
+	r->exit_status = s->exit_status;
+	r->exit_signal = s->exit_signal;
+	r->settle_waited_s = s->settle.waited_s;
+	r->settle_pending_bytes = s->settle.pending_bytes;
+	r->settle_timed_out = s->settle.timed_out;
+}
+
+static int build(struct session *s, const struct wa_snapshot *snap, struct wa_report *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (attribution_build(r, snap, s->namer)) {
+		fprintf(stderr, "writeamp: out of memory while building the report\n");
+		return -1;
+	}
+	describe(s, r);
+	return 0;
+}
+
+static void print(struct session *s, const struct wa_report *r, const char *title)
+{
+	struct output_options o = {
+		.top = s->opts->json ? 0 : s->opts->top,
+		.hist_top = s->opts->hist_top,
+		.title = title,
+	};
+
+	if (s->opts->json)
+		output_json(stdout, r, &o);
+	else
+		output_text(stdout, r, &o);
+}
+
+static int take_snapshot(struct session *s, struct wa_snapshot *snap)
+{
+	int err = snapshot_take(&s->tracer.maps, snap);
+
+	if (err)
+		fprintf(stderr, "writeamp: cannot read the kernel tables: %s\n", strerror(-err));
+	return err;
+}
+
+/* An interval report is the cumulative report less the previous one. */
+static void print_interval(struct session *s)
+{
+	struct wa_report cumulative, delta;
+	struct wa_snapshot snap;
+	char title[64];
+
+	if (take_snapshot(s, &snap))
+		return;
+	if (build(s, &snap, &cumulative) || build(s, &snap, &delta)) {
+		snapshot_free(&snap);
+		return;
+	}
+	snapshot_free(&snap);
+	s->intervals++;
+	if (s->have_last) {
+		report_subtract(&delta, &s->last);
+		delta.duration_s = s->opts->interval_s;
+	}
+	delta.interval = true;
+	report_sort(&delta);
+	snprintf(title, sizeof(title), "interval %d", s->intervals);
+	print(s, &delta, title);
+	attribution_free(&delta);
+	if (s->have_last)
+		attribution_free(&s->last);
+	s->last = cumulative;
+	s->have_last = true;
+}
+
+double session_next_interval_s(const struct session *s)
+{
+	if (s->opts->interval_s <= 0)
+		return FOREVER_S;
+	return s->started_s + (s->intervals + 1) * s->opts->interval_s;
+}
+
+void session_wait(struct session *s, double until_s)
+{
+	for (;;) {
+		double now = monotonic_seconds(), next = session_next_interval_s(s);
+		double wake = fmin(until_s, next), left = wake - now;
+		struct timespec ts;
+
+		if (session_stop_requested || now >= until_s)
+			return;
+		if (now >= next) {
+			print_interval(s);
+			continue;
+		}
+		ts.tv_sec = (time_t)left;
+		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+		if (ppoll(NULL, 0, &ts, &unblocked_mask) < 0 && errno == EINTR)
+			return; /* a signal: the caller decides whether to go on */
+	}
+}
+
+int session_final_report(struct session *s)
+{
+	struct wa_snapshot snap;
+	struct wa_report r;
+
+	if (take_snapshot(s, &snap))
+		return -1;
+	if (build(s, &snap, &r)) {
+		snapshot_free(&snap);
+		return -1;
+	}
+	snapshot_free(&snap);
+	report_sort(&r);
+	print(s, &r, NULL);
+	attribution_free(&r);
+	return 0;
+}
+
+void session_stop(struct session *s)
+{
+	if (s->have_last)
+		attribution_free(&s->last);
+	tracer_stop(&s->tracer);
+	namer_free(s->namer);
+	s->namer = NULL;
+}
