@@ -166,6 +166,19 @@ static __always_inline void sync_end(struct task_ctx *ctx)
 		__sync_fetch_and_add(&ds->inflight, -1);
 }
 
+/*
+ * O_DIRECT and O_DSYNC writes put their bytes on the device before they return, so the file
+ * needs its record now; and a sync inside the write can force a journal commit too.
+ */
+static __always_inline void enter_synchronous_write(struct task_ctx *ctx)
+{
+	struct wa_file_key key = {.dev = ctx->dev, .ino = ctx->ino};
+
+	file_get(&key, (struct inode *)ctx->inode, current_tgid());
+	if (ctx->fd_flags & abi.o_dsync)
+		sync_begin(ctx, ctx->dev, true);
+}
+
 static __always_inline int enter_write(struct pt_regs *regs, __u32 sys, const bool fast)
 {
 	struct file *file = file_of_fd(PT_REGS_PARM1_SYSCALL(regs), fast);
@@ -181,9 +194,8 @@ static __always_inline int enter_write(struct pt_regs *regs, __u32 sys, const bo
 		return 0;
 	ctx->requested = requested_bytes(regs, sys);
 	ctx->sys = sys;
-	/* O_SYNC and O_DSYNC writes sync inside the write, so they can force commits too. */
-	if (class_is_storage(ctx->fd_class) && (ctx->fd_flags & abi.o_dsync))
-		sync_begin(ctx, ctx->dev, true);
+	if (class_is_storage(ctx->fd_class) && (ctx->fd_flags & (abi.o_direct | abi.o_dsync)))
+		enter_synchronous_write(ctx);
 	return 0;
 }
 
