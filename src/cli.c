@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "sanitize.h"
 
 #define COMM_MAX_CHARS 15 /* TASK_COMM_LEN less the NUL */
 #define TABLE_MAX      (1U << 22)
@@ -161,11 +162,21 @@ static void set_defaults(struct wa_options *opts)
 	opts->max_files = WA_DEFAULT_MAX_FILES;
 }
 
+/* Echoed arguments are cut short and escaped, so that an error stays one readable line. */
+#define ECHO_MAX 256
+
+static const char *echo(char (*buf)[ECHO_MAX], const char *arg)
+{
+	return sanitize_column(*buf, sizeof(*buf), arg);
+}
+
 static enum wa_parse_result bad_value(FILE *err, enum wa_command cmd, const char *option,
 				      const char *value, const char *want)
 {
+	char buf[ECHO_MAX];
+
 	fprintf(err, "writeamp: %s: invalid value '%s' for %s (want %s; see writeamp %s --help)\n",
-		command_name(cmd), value, option, want, command_name(cmd));
+		command_name(cmd), echo(&buf, value), option, want, command_name(cmd));
 	return WA_PARSE_ERROR;
 }
 
@@ -258,20 +269,42 @@ static enum wa_parse_result apply_option(int c, struct wa_options *opts, FILE *o
 	}
 }
 
+/* A long option's name without any "=VALUE" the user attached to it. */
+static const char *long_option_name(char (*buf)[ECHO_MAX], const char *arg)
+{
+	size_t len = strcspn(arg, "=");
+	char name[ECHO_MAX];
+
+	if (len >= sizeof(name))
+		len = sizeof(name) - 1;
+	memcpy(name, arg, len);
+	name[len] = '\0';
+	return echo(buf, name);
+}
+
 /* getopt's own messages are off (opterr = 0) so that each error is exactly one line. */
 static enum wa_parse_result option_error(FILE *err, enum wa_command cmd, int c, char **argv)
 {
 	const char *name = command_name(cmd);
+	const char *arg = argv[optind - 1];
+	bool is_long = !strncmp(arg, "--", 2);
+	char buf[ECHO_MAX];
 
 	if (c == ':')
 		fprintf(err, "writeamp: %s: option '%s' needs a value (see writeamp %s --help)\n",
-			name, argv[optind - 1], name);
-	else if (optopt)
-		fprintf(err, "writeamp: %s: unknown option '-%c' (see writeamp %s --help)\n", name,
-			optopt, name);
-	else
+			name,
+			is_long ? long_option_name(&buf, arg)
+				: echo(&buf, (char[]){'-', (char)optopt, '\0'}),
+			name);
+	else if (is_long && optopt && strchr(arg, '='))
+		fprintf(err, "writeamp: %s: option '%s' takes no value (see writeamp %s --help)\n",
+			name, long_option_name(&buf, arg), name);
+	else if (is_long)
 		fprintf(err, "writeamp: %s: unknown option '%s' (see writeamp %s --help)\n", name,
-			argv[optind - 1], name);
+			long_option_name(&buf, arg), name);
+	else
+		fprintf(err, "writeamp: %s: unknown option '-%s' (see writeamp %s --help)\n", name,
+			echo(&buf, (char[]){(char)optopt, '\0'}), name);
 	return WA_PARSE_ERROR;
 }
 
@@ -279,9 +312,11 @@ static enum wa_parse_result parse_subcommand(int argc, char **argv, struct wa_op
 					     FILE *out, FILE *err)
 {
 	enum wa_parse_result r;
+	char buf[ECHO_MAX];
 	int c;
 
-	optind = 1;
+	/* 0, not 1: glibc then also forgets its place inside an option cluster like -hv. */
+	optind = 0;
 	opterr = 0;
 	/* '+' stops at the first non-option, so that `run -- CMD -x` leaves -x to CMD. */
 	while ((c = getopt_long(argc, argv, "+:d:i:p:c:vh", long_options, NULL)) != -1) {
@@ -305,7 +340,7 @@ static enum wa_parse_result parse_subcommand(int argc, char **argv, struct wa_op
 		fprintf(err,
 			"writeamp: report: unexpected argument '%s' (see writeamp report "
 			"--help)\n",
-			argv[optind]);
+			echo(&buf, argv[optind]));
 		return WA_PARSE_ERROR;
 	}
 	return WA_PARSE_OK;
@@ -314,6 +349,7 @@ static enum wa_parse_result parse_subcommand(int argc, char **argv, struct wa_op
 enum wa_parse_result cli_parse(int argc, char **argv, struct wa_options *opts, FILE *out, FILE *err)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
+	char buf[ECHO_MAX];
 
 	set_defaults(opts);
 	if (!cmd) {
@@ -336,13 +372,13 @@ enum wa_parse_result cli_parse(int argc, char **argv, struct wa_options *opts, F
 		fprintf(err,
 			"writeamp: unknown option '%s' before the command (see writeamp "
 			"--help)\n",
-			cmd);
+			echo(&buf, cmd));
 		return WA_PARSE_ERROR;
 	} else {
 		fprintf(err,
 			"writeamp: unknown command '%s' (commands: report, run; see writeamp "
 			"--help)\n",
-			cmd);
+			echo(&buf, cmd));
 		return WA_PARSE_ERROR;
 	}
 	return parse_subcommand(argc - 1, argv + 1, opts, out, err);

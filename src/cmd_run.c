@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "commands.h"
+#include "sanitize.h"
 #include "session.h"
 
 #define EXIT_CANNOT_RUN	 127
@@ -70,6 +71,7 @@ static pid_t spawn_held(char **argv, int *gate_w, int *report_r)
 /* Opens the gate; returns 0 once the command runs, or -1 (printed) if it could not start. */
 static int release(pid_t pid, const char *name, int gate_w, int report_r)
 {
+	char shown[256];
 	int err = 0;
 	ssize_t got;
 
@@ -79,7 +81,8 @@ static int release(pid_t pid, const char *name, int gate_w, int report_r)
 	got = read(report_r, &err, sizeof(err));
 	close(report_r);
 	if (got == sizeof(err) || err) {
-		fprintf(stderr, "writeamp: run: cannot run '%s': %s\n", name, strerror(err));
+		fprintf(stderr, "writeamp: run: cannot run '%s': %s\n",
+			sanitize_column(shown, sizeof(shown), name), strerror(err));
 		waitpid(pid, NULL, 0);
 		return -1;
 	}

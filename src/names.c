@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "names.h"
+#include "sanitize.h"
 #include "writeamp.h"
 
 #define MOUNTINFO	 "/proc/self/mountinfo"
@@ -332,21 +333,22 @@ int device_resolve(const char *arg, __u32 *dev, char *why, size_t len)
 {
 	const char *name = strncmp(arg, "/dev/", 5) ? arg : arg + 5;
 	unsigned int major, minor;
-	char path[NAME_MAX_LEN], text[64];
+	char path[NAME_MAX_LEN], text[64], shown[128];
 
+	sanitize_column(shown, sizeof(shown), arg);
 	if (cli_parse_majmin(name, &major, &minor)) {
 		snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", major, minor);
 	} else {
 		if (strchr(name, '/') || !*name) {
 			snprintf(why, len, "--dev: '%s' is not a block device name or MAJ:MIN",
-				 arg);
+				 shown);
 			return -1;
 		}
 		snprintf(path, sizeof(path), "/sys/class/block/%s/dev", name);
 		if (!read_small_file(path, text, sizeof(text), NULL) ||
 		    !cli_parse_majmin(strtok(text, "\n"), &major, &minor)) {
 			snprintf(why, len,
-				 "--dev: no block device named '%s' (see /sys/class/block)", arg);
+				 "--dev: no block device named '%s' (see /sys/class/block)", shown);
 			return -1;
 		}
 	}

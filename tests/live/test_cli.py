@@ -1,0 +1,109 @@
+"""The command line as a user meets it: errors are one line and a non-zero exit."""
+import json
+import os
+import subprocess
+
+import pytest
+
+from conftest import WRITEAMP, only_process, run_json, workload
+
+
+def writeamp(*args, **kw):
+    return subprocess.run([str(WRITEAMP), *map(str, args)], capture_output=True, text=True,
+                          timeout=120, **kw)
+
+
+def assert_one_line_error(p, *needles):
+    assert p.returncode != 0
+    lines = p.stderr.splitlines()
+    assert len(lines) == 1, p.stderr
+    assert lines[0].startswith("writeamp: ")
+    for n in needles:
+        assert n in lines[0]
+    assert "libbpf" not in p.stderr
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["report", "--bogus"], "--bogus"),
+    (["report", "-x"], "-x"),
+    (["report", "-p"], "-p"),
+    (["report", "-p", "abc"], "abc"),
+    (["report", "-d", "-1"], "--duration"),
+    (["report", "--settle", "3"], "--settle"),
+    (["run", "-d", "3", "--", "true"], "-d"),
+    (["run"], "no command"),
+    (["frobnicate"], "frobnicate"),
+    (["report", "--dev", "nosuchdisk"], "nosuchdisk"),
+    (["report", "--dev", "999:999"], "999:999"),
+])
+def test_bad_arguments_get_one_line_and_a_nonzero_exit(args, needle):
+    assert_one_line_error(writeamp(*args), needle)
+
+
+def test_a_pid_that_does_not_exist_is_an_error():
+    p = writeamp("report", "-p", 4194303, "-d", 1)
+    assert_one_line_error(p, "4194303")
+
+
+def test_without_privileges_it_says_so_in_one_line():
+    p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        str(WRITEAMP), "report", "-d", "1"], capture_output=True, text=True,
+                       timeout=60)
+    assert_one_line_error(p, "root", "CAP_BPF")
+
+
+def test_a_kernel_without_btf_is_an_error_that_says_what_to_do():
+    # Hide /sys/kernel/btf in a private mount namespace: to writeamp, the kernel has no BTF.
+    p = subprocess.run(["unshare", "--mount", "sh", "-c",
+                        f"mount -t tmpfs none /sys/kernel/btf && exec {WRITEAMP} report -d 1"],
+                       capture_output=True, text=True, timeout=60)
+    assert_one_line_error(p, "BTF", "CONFIG_DEBUG_INFO_BTF")
+
+
+def test_tracefs_is_not_needed(scratch):
+    # Only BTF tracepoints are attached, and they need no tracefs: hide it and trace anyway.
+    cmd = " ".join(map(str, [WRITEAMP, "run", "--json", "--settle", "0", "--",
+                             *workload("write", "--file", scratch / "f", "--count", 5,
+                                       "--size", 5)]))
+    p = subprocess.run(["unshare", "--mount", "sh", "-c",
+                        f"mount -t tmpfs none /sys/kernel/tracing && exec {cmd}"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert only_process(json.loads(p.stdout))["write"]["calls"] == 5
+
+
+def test_help_and_version_exit_0():
+    for args in (["--help"], ["report", "--help"], ["run", "--help"], ["--version"]):
+        p = writeamp(*args)
+        assert p.returncode == 0 and p.stdout and not p.stderr
+    assert writeamp("--version").stdout.startswith("writeamp ")
+
+
+def test_verbose_lists_the_hooks_and_libbpf_stays_quiet_without_it(scratch):
+    quiet = writeamp("run", "--settle", "0", "--", "true")
+    assert quiet.returncode == 0 and "libbpf" not in quiet.stderr
+    loud = writeamp("run", "-v", "--settle", "0", "--", "true")
+    assert "attached tp_btf/sys_enter" in loud.stderr
+    assert "attached tp_btf/block_bio_queue" in loud.stderr
+    assert "attached tp_btf/writeback_dirty_folio" in loud.stderr
+
+
+def test_run_returns_the_commands_exit_status():
+    assert writeamp("run", "--settle", "0", "--", "sh", "-c", "exit 7").returncode == 7
+    assert writeamp("run", "--settle", "0", "--", "sh", "-c", "kill -TERM $$").returncode == 143
+
+
+def test_run_of_a_missing_program_is_one_line_and_127():
+    p = writeamp("run", "--settle", "0", "--", "/nonexistent/program")
+    assert p.returncode == 127
+    assert_one_line_error(p, "/nonexistent/program", "No such file")
+
+
+def test_probe_read_hooks_measure_the_same_as_typed_reads(scratch):
+    """The fallback for kernels without bpf_rdonly_cast, forced on this one."""
+    report, _ = run_json(workload("write", "--file", scratch / "f", "--count", 321, "--size",
+                                  77, "--fsync-every", 3), "--probe-reads", "-v", settle=0)
+    p = only_process(report)
+    assert p["write"]["calls"] == 321 and p["write"]["bytes"] == 321 * 77
+    assert p["sync"]["fsync"] == 107
+    assert any(h["program"] == "sys_enter_probe_read" for h in report["hooks"])
