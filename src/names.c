@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "cli.h"
 #include "names.h"
@@ -147,6 +148,24 @@ static void add_mount(struct wa_namer *n, __u32 dev, const char *root, const cha
 	n->mounts[n->nmounts++] = (struct mount_entry){.dev = dev, .dir = strdup(dir), .fd = -1};
 }
 
+/*
+ * mountinfo omits mounts that lie outside our root, so under chroot the filesystem holding the
+ * root has no line; our root directory itself serves as the mount fd then.
+ */
+static void add_own_root(struct wa_namer *n)
+{
+	struct stat st;
+	__u32 dev;
+
+	if (stat("/", &st))
+		return;
+	dev = WA_MKDEV(major(st.st_dev), minor(st.st_dev));
+	for (size_t i = 0; i < n->nmounts; i++)
+		if (n->mounts[i].dev == dev)
+			return;
+	add_mount(n, dev, "/", "/");
+}
+
 static void read_mounts(struct wa_namer *n)
 {
 	FILE *f = fopen(MOUNTINFO, "re");
@@ -168,6 +187,7 @@ static void read_mounts(struct wa_namer *n)
 	}
 	free(line);
 	fclose(f);
+	add_own_root(n);
 }
 
 static int mount_fd(struct wa_namer *n, __u32 dev)

@@ -52,11 +52,20 @@ def test_without_privileges_it_says_so_in_one_line():
     assert_one_line_error(p, "root", "CAP_BPF")
 
 
+def run_with_hidden(directory, cmd):
+    """Runs cmd in a mount namespace where an empty tmpfs covers directory.
+
+    Propagation is left as it is, since under chroot "/" is no mount point and unshare cannot
+    change it; /sys is made private inside the namespace instead, so the tmpfs never leaks out.
+    """
+    script = f"mount --make-rprivate /sys && mount -t tmpfs none {directory} && exec {cmd}"
+    return subprocess.run(["unshare", "--mount", "--propagation", "unchanged", "sh", "-c", script],
+                          capture_output=True, text=True, timeout=60)
+
+
 def test_a_kernel_without_btf_is_an_error_that_says_what_to_do():
-    # Hide /sys/kernel/btf in a private mount namespace: to writeamp, the kernel has no BTF.
-    p = subprocess.run(["unshare", "--mount", "sh", "-c",
-                        f"mount -t tmpfs none /sys/kernel/btf && exec {WRITEAMP} report -d 1"],
-                       capture_output=True, text=True, timeout=60)
+    # To writeamp behind the tmpfs, the kernel has no BTF.
+    p = run_with_hidden("/sys/kernel/btf", f"{WRITEAMP} report -d 1")
     assert_one_line_error(p, "BTF", "CONFIG_DEBUG_INFO_BTF")
 
 
@@ -65,9 +74,7 @@ def test_tracefs_is_not_needed(scratch):
     cmd = " ".join(map(str, [WRITEAMP, "run", "--json", "--settle", "0", "--",
                              *workload("write", "--file", scratch / "f", "--count", 5,
                                        "--size", 5)]))
-    p = subprocess.run(["unshare", "--mount", "sh", "-c",
-                        f"mount -t tmpfs none /sys/kernel/tracing && exec {cmd}"],
-                       capture_output=True, text=True, timeout=60)
+    p = run_with_hidden("/sys/kernel/tracing", cmd)
     assert p.returncode == 0, p.stderr
     assert only_process(json.loads(p.stdout))["write"]["calls"] == 5
 
