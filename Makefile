@@ -12,8 +12,8 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2
 INCLUDES := -I$(OUTPUT) -Isrc
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function
-LDLIBS := -lbpf -lelf -lz -lm
-TEST_LDLIBS := -lcmocka -ljansson
+LDLIBS := -lbpf -lelf -lz -lm -ljansson
+TEST_LDLIBS := -lcmocka
 
 BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
 BPF_OBJS := $(patsubst src/bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -21,7 +21,7 @@ LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
-TOOLS := $(OUTPUT)/tests/workload $(OUTPUT)/bench/writeloop
+TOOLS := $(OUTPUT)/tests/workload $(OUTPUT)/tests/workload-static $(OUTPUT)/bench/writeloop
 
 ifeq ($(V),1)
 Q =
@@ -77,6 +77,11 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(OUTPUT)/libwriteamp.a | $(OUTPUT)/
 $(OUTPUT)/tests/workload: tests/workload/workload.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+# Static, so that it runs inside a busybox container root that has no libc.
+$(OUTPUT)/tests/workload-static: tests/workload/workload.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -static -pthread $< -o $@
 
 $(OUTPUT)/bench/writeloop: bench/writeloop.c | $(OUTPUT)/bench
 	$(call msg,CC,$@)

@@ -6,10 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 BUILD_PACKAGES=(make gcc libc6-dev clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
-	linux-libc-dev)
+	libjansson-dev linux-libc-dev)
+# podman, runc and busybox-static run the container tests.
 # util-linux gives losetup, unshare and setpriv; mount and e2fsprogs the journaled loop fs.
-TEST_PACKAGES=(libcmocka-dev libjansson-dev python3 python3-pytest e2fsprogs mount util-linux
-	procps bpftrace)
+TEST_PACKAGES=(libcmocka-dev python3 python3-pytest e2fsprogs mount util-linux
+	procps bpftrace podman runc busybox-static)
 
 usage() {
 	echo "usage: $0 [report|test]" >&2

@@ -26,7 +26,7 @@ readonly WRITEAMP_READY='Tracing write amplification... Hit Ctrl-C to end.'
 readonly BPFTRACE_READY='Attaching 1 probe...'
 export BPFTRACE_PROG='tracepoint:syscalls:sys_enter_write { @bytes[comm] = sum(args->count); @cnt[comm] = count(); }'
 export BPFTRACE_EMPTY_PROG='tracepoint:syscalls:sys_enter_write { }'
-readonly DEFAULT_CONDITIONS=none,writeamp,bpftrace
+readonly DEFAULT_CONDITIONS=none,writeamp,writeamp-idle-container,bpftrace
 readonly BASELINE=none        # "added ns/write" is measured from this condition
 readonly REFERENCE=bpftrace   # and compared with what this one adds
 
@@ -69,6 +69,9 @@ define_conditions() {
 	#             name        ready line           start command
 	add_condition none        ''                   ''
 	add_condition writeamp    "$WRITEAMP_READY"    '"$WRITEAMP" report -d 3600'
+	# --container selects an idle container, so the host loop is filtered out in the kernel.
+	add_condition writeamp-idle-container "$WRITEAMP_READY" \
+		'"$WRITEAMP" report -d 3600 --container "$IDLE_CONTAINER"'
 	add_condition bpftrace    "$BPFTRACE_READY"    'bpftrace -e "$BPFTRACE_PROG"'
 	add_condition empty-prog  "$BPFTRACE_READY"    'bpftrace -e "$BPFTRACE_EMPTY_PROG"' # the floor
 }
@@ -95,6 +98,7 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ROUNDS=$DEFAULT_ROUNDS
 COUNT=$DEFAULT_COUNT
 export WRITEAMP=$REPO_ROOT/writeamp
+IDLE_CONTAINER=''
 CONDITIONS=$DEFAULT_CONDITIONS
 WRITELOOP=$REPO_ROOT/.output/bench/writeloop
 define_conditions
@@ -229,6 +233,7 @@ stop_process() {
 }
 
 cleanup() {
+	[[ -n $IDLE_CONTAINER ]] && { podman rm -f "$IDLE_CONTAINER" >/dev/null 2>&1 || true; }
 	[[ -n $WRITEAMP_PID ]] && { stop_process "$WRITEAMP_PID" || true; }
 	[[ -n $TRACER_PID ]] && { stop_process "$TRACER_PID" || true; }
 	[[ -n $LOOP_PID ]] && { stop_process "$LOOP_PID" || true; }
@@ -471,6 +476,18 @@ under_limit() {
 	fi
 }
 
+# A busybox container that only sleeps: the filtered condition's target.
+start_idle_container() {
+	command -v podman >/dev/null || die "podman not found (Debian packages podman runc)"
+	mkdir -p "$WORK/rootfs/bin"
+	cp /bin/busybox "$WORK/rootfs/bin/busybox"
+	IDLE_CONTAINER=writeamp-bench-idle-$$
+	export IDLE_CONTAINER
+	podman --runtime runc run -d --rm --name "$IDLE_CONTAINER" --network none \
+		--ulimit nofile=20000:20000 --ulimit nproc=1000:1000 --rootfs "$WORK/rootfs" \
+		/bin/busybox sleep 100000 >/dev/null || die "cannot start the idle container"
+}
+
 main() {
 	parse_args "$@"
 	select_conditions
@@ -481,6 +498,9 @@ main() {
 	WORK=$(mktemp -d /dev/shm/writeamp-bench.XXXXXX 2>/dev/null || mktemp -d)
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
+	if [[ ",$CONDITIONS," == *,writeamp-idle-container,* ]]; then
+		start_idle_container
+	fi
 
 	local fs
 	fs=$(findmnt -no FSTYPE,SOURCE -T "$(dirname "$BENCH_FILE")" | tr -s ' ')

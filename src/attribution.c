@@ -7,6 +7,8 @@
 
 #include "analysis.h"
 #include "attribution.h"
+#include "cgroups.h"
+#include "grouping.h"
 
 static int compare_proc_rows(const void *a, const void *b)
 {
@@ -44,7 +46,8 @@ static void copy_comm(char *dst, const char *src)
 	dst[WA_COMM_LEN] = '\0';
 }
 
-static void proc_row_from(struct wa_proc_row *row, const struct snap_proc *p, struct wa_namer *n)
+static void proc_row_from(struct wa_proc_row *row, const struct snap_proc *p, struct wa_namer *n,
+			  struct wa_cgroups *cg)
 {
 	const struct wa_proc_stats *s = &p->s;
 	struct wa_figures *f = &row->f;
@@ -55,6 +58,9 @@ static void proc_row_from(struct wa_proc_row *row, const struct snap_proc *p, st
 	row->overflow = p->tgid == WA_TGID_OVERFLOW;
 	copy_comm(row->comm, s->comm);
 	row->cmdline = row->overflow ? NULL : namer_cmdline(n, p->tgid, s->start_ns);
+	row->cgroup_id = s->cgroup_id;
+	/* The overflow row mixes processes of every cgroup, so it belongs to no group. */
+	row->cgroup = row->overflow ? NULL : cgroups_info(cg, s->cgroup_id);
 	memcpy(f->sync_calls, s->sync_calls, sizeof(f->sync_calls));
 	f->sync_errors = s->sync_errors;
 	f->commits_forced = s->commits_forced;
@@ -155,13 +161,14 @@ static int build_devices(struct wa_report *r, const struct wa_snapshot *s)
 	return build_unattributed(r);
 }
 
-static int build_processes(struct wa_report *r, const struct wa_snapshot *s, struct wa_namer *n)
+static int build_processes(struct wa_report *r, const struct wa_snapshot *s, struct wa_namer *n,
+			   struct wa_cgroups *cg)
 {
 	r->procs = calloc(s->nprocs + 1, sizeof(*r->procs));
 	if (!r->procs)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->nprocs; i++)
-		proc_row_from(&r->procs[i], &s->procs[i], n);
+		proc_row_from(&r->procs[i], &s->procs[i], n, cg);
 	r->nprocs = s->nprocs;
 	qsort(r->procs, r->nprocs, sizeof(*r->procs), compare_proc_rows);
 	return 0;
@@ -210,9 +217,10 @@ static void assign_writes(struct wa_report *r, const struct wa_snapshot *s)
 	}
 }
 
-int attribution_build(struct wa_report *r, const struct wa_snapshot *s, struct wa_namer *n)
+int attribution_build(struct wa_report *r, const struct wa_snapshot *s, struct wa_namer *n,
+		      struct wa_cgroups *cg)
 {
-	if (build_processes(r, s, n) || build_files(r, s, n) || build_devices(r, s)) {
+	if (build_processes(r, s, n, cg) || build_files(r, s, n) || build_devices(r, s)) {
 		attribution_free(r);
 		return -ENOMEM;
 	}
@@ -226,6 +234,7 @@ int attribution_build(struct wa_report *r, const struct wa_snapshot *s, struct w
 
 void attribution_free(struct wa_report *r)
 {
+	report_groups_free(r);
 	free(r->procs);
 	free(r->files);
 	free(r->devs);

@@ -14,7 +14,10 @@
  * Fills the rows and sums of *r from the snapshot; the caller sets the other fields. Strings
  * are owned by the namer, which must outlive the report. Returns 0 or -ENOMEM.
  */
-int attribution_build(struct wa_report *r, const struct wa_snapshot *s, struct wa_namer *n);
+struct wa_cgroups;
+
+int attribution_build(struct wa_report *r, const struct wa_snapshot *s, struct wa_namer *n,
+		      struct wa_cgroups *cg);
 
 /* Frees the rows of a report built by attribution_build; safe on a zeroed report. */
 void attribution_free(struct wa_report *r);

@@ -23,6 +23,9 @@ enum long_only_option {
 	OPT_MAX_PROCS,
 	OPT_MAX_FILES,
 	OPT_VERSION,
+	OPT_CONTAINER,
+	OPT_CGROUP,
+	OPT_BY,
 };
 
 static const char main_usage[] =
@@ -63,7 +66,13 @@ static const char common_usage[] =
 	"  -p, --pid PID           only this process (repeatable)\n"
 	"  -c, --comm NAME         only processes named NAME\n"
 	"      --dev DEVICE        only I/O to DEVICE: a name (vda, loop0, nvme0n1p2) or MAJ:MIN\n"
+	"      --container ID|NAME only processes of this running container: a name or an id\n"
+	"                          prefix (repeatable; docker, podman, containerd, CRI-O)\n"
+	"      --cgroup PATH       only processes under this cgroup v2 path (repeatable), e.g.\n"
+	"                          /system.slice/nginx.service\n"
 	"Output:\n"
+	"      --by VIEW           main table: process, container, cgroup or file (default:\n"
+	"                          containers first when any process ran in one, then processes)\n"
 	"      --top N             show the top N processes and files (default 10)\n"
 	"      --hist N            print histograms for the top N processes (default 3; 0: none)\n"
 	"      --json              print the report as one JSON document (schema in README.md)\n"
@@ -78,6 +87,9 @@ static const struct option long_options[] = {
 	{"pid", required_argument, NULL, 'p'},
 	{"comm", required_argument, NULL, 'c'},
 	{"dev", required_argument, NULL, OPT_DEV},
+	{"container", required_argument, NULL, OPT_CONTAINER},
+	{"cgroup", required_argument, NULL, OPT_CGROUP},
+	{"by", required_argument, NULL, OPT_BY},
 	{"top", required_argument, NULL, OPT_TOP},
 	{"hist", required_argument, NULL, OPT_HIST},
 	{"json", no_argument, NULL, OPT_JSON},
@@ -180,6 +192,44 @@ static enum wa_parse_result bad_value(FILE *err, enum wa_command cmd, const char
 	return WA_PARSE_ERROR;
 }
 
+static bool parse_view(const char *text, enum wa_view *view)
+{
+	static const char *const names[] = {
+		[WA_BY_PROCESS] = "process",
+		[WA_BY_CONTAINER] = "container",
+		[WA_BY_CGROUP] = "cgroup",
+		[WA_BY_FILE] = "file",
+	};
+
+	for (size_t i = WA_BY_PROCESS; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(text, names[i])) {
+			*view = (enum wa_view)i;
+			return true;
+		}
+	return false;
+}
+
+/* The kernel checks each selected cgroup in turn, so their number is bounded. */
+static enum wa_parse_result add_group_filter(FILE *err, struct wa_options *opts, bool container,
+					     const char *value)
+{
+	const char *option = container ? "--container" : "--cgroup";
+
+	if (!*value)
+		return bad_value(err, opts->command, option, value,
+				 container ? "a container name or id prefix" : "a cgroup path");
+	if (opts->ncontainers + opts->ncgroups >= WA_MAX_GROUP_FILTERS) {
+		fprintf(err, "writeamp: %s: at most %d --container and --cgroup filters together\n",
+			command_name(opts->command), WA_MAX_GROUP_FILTERS);
+		return WA_PARSE_ERROR;
+	}
+	if (container)
+		opts->containers[opts->ncontainers++] = value;
+	else
+		opts->cgroups[opts->ncgroups++] = value;
+	return WA_PARSE_OK;
+}
+
 /* Handles one option of a subcommand; `optarg` is getopt's. */
 static enum wa_parse_result apply_option(int c, struct wa_options *opts, FILE *out, FILE *err)
 {
@@ -219,6 +269,14 @@ static enum wa_parse_result apply_option(int c, struct wa_options *opts, FILE *o
 		if (!*optarg)
 			return bad_value(err, cmd, "--dev", optarg, "a device name or MAJ:MIN");
 		opts->dev = optarg;
+		return WA_PARSE_OK;
+	case OPT_CONTAINER:
+	case OPT_CGROUP:
+		return add_group_filter(err, opts, c == OPT_CONTAINER, optarg);
+	case OPT_BY:
+		if (!parse_view(optarg, &opts->view))
+			return bad_value(err, cmd, "--by", optarg,
+					 "process, container, cgroup or file");
 		return WA_PARSE_OK;
 	case OPT_TOP:
 		if (!parse_uint(optarg, 1, INT_MAX, &n))

@@ -16,6 +16,17 @@
 #define WA_DEFAULT_MAX_PROCS 8192
 #define WA_DEFAULT_MAX_FILES 32768
 
+/* The text report's main table; WA_BY_AUTO shows containers first when there are any. */
+enum wa_view {
+	WA_BY_AUTO,
+	WA_BY_PROCESS,
+	WA_BY_CONTAINER,
+	WA_BY_CGROUP,
+	WA_BY_FILE,
+};
+
+#define WA_MAX_GROUP_FILTERS 16 /* --container and --cgroup together; WA_MAX_CGROUP_FILTERS */
+
 enum wa_command {
 	WA_CMD_NONE,
 	WA_CMD_REPORT,
@@ -29,8 +40,13 @@ struct wa_options {
 	double settle_s;   /* run: longest wait for the command's dirty pages to be written back */
 	pid_t pids[WA_MAX_PID_FILTERS];
 	int npids;
-	const char *comm; /* NULL: any */
-	const char *dev;  /* as given: a name or MAJ:MIN; NULL: any */
+	const char *comm;			      /* NULL: any */
+	const char *dev;			      /* as given: a name or MAJ:MIN; NULL: any */
+	const char *containers[WA_MAX_GROUP_FILTERS]; /* --container: id prefixes or names */
+	int ncontainers;
+	const char *cgroups[WA_MAX_GROUP_FILTERS]; /* --cgroup: cgroup v2 paths */
+	int ncgroups;
+	enum wa_view view;
 	int top;
 	int hist_top;
 	bool json;

@@ -41,10 +41,14 @@ struct wa_figures {
 	struct wa_device_charge dev;
 };
 
+struct wa_cgroup_info;
+
 struct wa_proc_row {
 	__u32 pid;
 	__u32 ppid;
 	char comm[WA_COMM_LEN + 1];
+	__u64 cgroup_id;
+	const struct wa_cgroup_info *cgroup; /* owned by the cgroup namer; never NULL once built */
 	bool exited;
 	bool overflow;	     /* the catch-all row for processes the kernel table had no room for */
 	const char *cmdline; /* owned by the namer; NULL when the process was not seen alive */
@@ -82,6 +86,18 @@ struct wa_unattributed_row {
 	__u64 flushes;
 };
 
+/*
+ * Processes summed by container, by cgroup, or (for processes in no container) by systemd
+ * unit. Built from the process rows, so every view adds up to the same totals.
+ */
+struct wa_group_row {
+	const struct wa_cgroup_info *cgroup; /* the first cgroup of the group met */
+	const char *unit;		     /* unit groups: the unit; else NULL */
+	__u32 *pids;
+	size_t npids;
+	struct wa_figures f;
+};
+
 struct tracer_hook;
 
 struct wa_report {
@@ -93,6 +109,10 @@ struct wa_report {
 	int npids;
 	const char *comm;
 	const char *dev;
+	const char *const *containers_selected;
+	int ncontainers_selected;
+	const char *const *cgroups_selected;
+	int ncgroups_selected;
 	/* rows */
 	struct wa_proc_row *procs;
 	size_t nprocs;
@@ -102,6 +122,12 @@ struct wa_report {
 	size_t ndevs;
 	struct wa_unattributed_row *unattributed;
 	size_t nunattributed;
+	struct wa_group_row *containers; /* containers only */
+	size_t ncontainers;
+	struct wa_group_row *units; /* processes in no container, by systemd unit */
+	size_t nunits;
+	struct wa_group_row *cgroups; /* every cgroup */
+	size_t ncgroups;
 	/* sums */
 	struct wa_figures totals; /* over the process rows */
 	__u64 unattributed_bytes;

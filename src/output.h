@@ -6,12 +6,14 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "cli.h"
 #include "model.h"
 
 struct output_options {
 	int top;	   /* rows of processes and files; 0: all */
 	int hist_top;	   /* processes whose histograms are printed */
 	const char *title; /* e.g. "interval 3" or NULL */
+	enum wa_view view; /* the text report's main table */
 };
 
 /* The human-readable report: tables, totals, losses and bpftrace-style histograms. */

@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "analysis.h"
+#include "cgroups.h"
 #include "cli.h"
 #include "hist.h"
 #include "json_writer.h"
@@ -126,6 +127,108 @@ static size_t limit(size_t n, int top)
 	return top > 0 && (size_t)top < n ? (size_t)top : n;
 }
 
+static void json_string_or_null(struct json_writer *jw, const char *key, const char *s)
+{
+	if (s && *s)
+		jw_kv_string(jw, key, s);
+	else
+		jw_kv_null(jw, key);
+}
+
+static void json_pod(struct json_writer *jw, const struct wa_cgroup_info *cg)
+{
+	jw_key(jw, "pod");
+	if (!cg->ident.pod_uid[0]) {
+		jw_null(jw);
+		return;
+	}
+	jw_start_object(jw);
+	jw_kv_string(jw, "uid", cg->ident.pod_uid);
+	json_string_or_null(jw, "name", cg->meta.pod_name);
+	json_string_or_null(jw, "namespace", cg->meta.pod_namespace);
+	json_string_or_null(jw, "qos", qos_name(cg->ident.qos));
+	jw_end_object(jw);
+}
+
+/* The members that name a container, wherever one is mentioned. */
+static void json_container_names(struct json_writer *jw, const struct wa_cgroup_info *cg)
+{
+	jw_kv_string(jw, "id", cg->ident.id);
+	json_string_or_null(jw, "name", cg->meta.name);
+	json_string_or_null(jw, "runtime", runtime_name(cg->meta.runtime));
+	json_string_or_null(jw, "image", cg->meta.image);
+	json_pod(jw, cg);
+}
+
+static void json_process_cgroup(struct json_writer *jw, const struct wa_proc_row *p)
+{
+	jw_key(jw, "container");
+	if (p->cgroup && p->cgroup->in_container) {
+		jw_start_object(jw);
+		json_container_names(jw, p->cgroup);
+		jw_end_object(jw);
+	} else {
+		jw_null(jw);
+	}
+	jw_key(jw, "cgroup");
+	if (!p->cgroup) {
+		jw_null(jw);
+		return;
+	}
+	jw_start_object(jw);
+	jw_kv_u64(jw, "id", p->cgroup_id);
+	jw_kv_string(jw, "path", p->cgroup->path);
+	json_string_or_null(jw, "unit", p->cgroup->in_container ? NULL : p->cgroup->ident.unit);
+	jw_end_object(jw);
+}
+
+static void json_pids(struct json_writer *jw, const struct wa_group_row *g)
+{
+	jw_key(jw, "pids");
+	jw_start_array(jw);
+	for (size_t i = 0; i < g->npids; i++)
+		jw_u64(jw, g->pids[i]);
+	jw_end_array(jw);
+	jw_kv_u64(jw, "processes", g->npids);
+}
+
+static void json_containers(struct json_writer *jw, const struct wa_report *r)
+{
+	jw_key(jw, "containers");
+	jw_start_array(jw);
+	for (size_t i = 0; i < r->ncontainers; i++) {
+		const struct wa_group_row *g = &r->containers[i];
+
+		jw_start_object(jw);
+		json_container_names(jw, g->cgroup);
+		jw_kv_string(jw, "cgroup_path", g->cgroup->path);
+		json_pids(jw, g);
+		json_figures(jw, &g->f);
+		jw_end_object(jw);
+	}
+	jw_end_array(jw);
+}
+
+static void json_cgroups(struct json_writer *jw, const struct wa_report *r)
+{
+	jw_key(jw, "cgroups");
+	jw_start_array(jw);
+	for (size_t i = 0; i < r->ncgroups; i++) {
+		const struct wa_group_row *g = &r->cgroups[i];
+		const struct wa_cgroup_info *cg = g->cgroup;
+
+		jw_start_object(jw);
+		jw_kv_u64(jw, "id", cg->id);
+		jw_kv_string(jw, "path", cg->path);
+		json_string_or_null(jw, "unit", cg->in_container ? NULL : cg->ident.unit);
+		json_string_or_null(jw, "container_id", cg->in_container ? cg->ident.id : NULL);
+		json_pids(jw, g);
+		json_figures(jw, &g->f);
+		jw_end_object(jw);
+	}
+	jw_end_array(jw);
+}
+
 static void json_processes(struct json_writer *jw, const struct wa_report *r,
 			   const struct output_options *o, size_t *omitted)
 {
@@ -152,6 +255,7 @@ static void json_processes(struct json_writer *jw, const struct wa_report *r,
 		jw_kv_string(jw, "cmdline", p->cmdline);
 		jw_kv_bool(jw, "exited", p->exited);
 		jw_kv_bool(jw, "overflow", p->overflow);
+		json_process_cgroup(jw, p);
 		json_figures(jw, &p->f);
 		jw_end_object(jw);
 	}
@@ -287,6 +391,15 @@ static void json_loss(struct json_writer *jw, const struct wa_report *r)
 	jw_end_object(jw);
 }
 
+static void json_strings(struct json_writer *jw, const char *key, const char *const *v, int n)
+{
+	jw_key(jw, key);
+	jw_start_array(jw);
+	for (int i = 0; i < n; i++)
+		jw_string(jw, v[i]);
+	jw_end_array(jw);
+}
+
 static void json_selection(struct json_writer *jw, const struct wa_report *r)
 {
 	jw_key(jw, "selection");
@@ -298,6 +411,8 @@ static void json_selection(struct json_writer *jw, const struct wa_report *r)
 	jw_end_array(jw);
 	jw_kv_string(jw, "comm", r->comm);
 	jw_kv_string(jw, "device", r->dev);
+	json_strings(jw, "containers", r->containers_selected, r->ncontainers_selected);
+	json_strings(jw, "cgroups", r->cgroups_selected, r->ncgroups_selected);
 	jw_end_object(jw);
 }
 
@@ -360,6 +475,8 @@ void output_json(FILE *out, const struct wa_report *r, const struct output_optio
 	json_run(jw, r);
 	json_processes(jw, r, o, &omitted);
 	jw_kv_u64(jw, "processes_omitted", omitted);
+	json_containers(jw, r);
+	json_cgroups(jw, r);
 	json_unattributed(jw, r);
 	json_files(jw, r, o);
 	jw_kv_u64(jw, "files_omitted", r->nfiles - limit(r->nfiles, o->top));

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "cgroups.h"
 #include "cli.h"
 #include "hist.h"
 #include "output.h"
@@ -103,6 +104,24 @@ static void print_header(FILE *out, const struct wa_report *r, const struct outp
 			     "followed\n");
 }
 
+/* "NAME (RUNTIME ID12, pod NAMESPACE/NAME)", sanitized. */
+static const char *describe_container(char *buf, size_t len, const struct wa_cgroup_info *cg)
+{
+	char name[WA_META_NAME_LEN], raw[3 * WA_META_NAME_LEN + 96];
+	const char *rt = runtime_name(cg->meta.runtime);
+	int n;
+
+	container_display_name(cg, name, sizeof(name));
+	n = snprintf(raw, sizeof(raw), "%s (%s%s%.12s", name, rt, *rt ? " " : "", cg->ident.id);
+	if (cg->ident.pod_uid[0] && n > 0 && (size_t)n < sizeof(raw))
+		n += snprintf(raw + n, sizeof(raw) - n, ", pod %s/%s",
+			      cg->meta.pod_namespace[0] ? cg->meta.pod_namespace : "?",
+			      cg->meta.pod_name[0] ? cg->meta.pod_name : cg->ident.pod_uid);
+	if (n > 0 && (size_t)n < sizeof(raw))
+		snprintf(raw + n, sizeof(raw) - n, ")");
+	return sanitize_column(buf, len, raw);
+}
+
 static void print_proc_detail(FILE *out, const struct wa_proc_row *p)
 {
 	const struct wa_figures *f = &p->f;
@@ -140,6 +159,9 @@ static void print_proc_detail(FILE *out, const struct wa_proc_row *p)
 			(unsigned long long)f->commits_forced);
 	if (p->cmdline)
 		fprintf(out, "           cmd: %s\n", sanitize_column(cmd, sizeof(cmd), p->cmdline));
+	if (p->cgroup && p->cgroup->in_container)
+		fprintf(out, "           container: %s\n",
+			describe_container(cmd, sizeof(cmd), p->cgroup));
 }
 
 static void print_processes(FILE *out, const struct wa_report *r, const struct output_options *o)
@@ -176,6 +198,65 @@ static void print_processes(FILE *out, const struct wa_report *r, const struct o
 			fmt_ratio(g, figures_amplification(f)),
 			fmt_ratio(h, figures_page_amplification(f)));
 		print_proc_detail(out, p);
+	}
+}
+
+static void print_group_header(FILE *out, const char *what)
+{
+	fprintf(out, "%6s %8s %10s %6s %7s %10s %10s %9s  %s\n", "PROCS", "WRITES", "APP BYTES",
+		"AVG", "SYNCS", "DIRTIED", "DEVICE", "AMP", what);
+}
+
+static void print_group_row(FILE *out, const struct wa_group_row *g, const char *name)
+{
+	const struct wa_figures *f = &g->f;
+	char a[FMT_LEN], b[FMT_LEN], d[FMT_LEN], e[FMT_LEN], h[FMT_LEN];
+
+	fprintf(out, "%6zu %8llu %10s %6s %7llu %10s %10s %9s  %s\n", g->npids,
+		(unsigned long long)f->write_calls, fmt_bytes(a, f->write_bytes),
+		fmt_avg(b, figures_avg_write(f)), (unsigned long long)figures_sync_calls(f),
+		fmt_bytes(d, f->dirtied_bytes), fmt_bytes(e, figures_device_bytes(f)),
+		fmt_ratio(h, figures_amplification(f)), name);
+}
+
+/* Containers, then the processes in none by their systemd unit, so that all of it adds up. */
+static void print_containers(FILE *out, const struct wa_report *r, const struct output_options *o)
+{
+	char name[PATH_COLS], unit[PATH_COLS];
+
+	fprintf(out, "\nCONTAINERS, by device bytes charged (%zu of %zu; then the host by unit)\n",
+		shown(r->ncontainers, o->top), r->ncontainers);
+	print_group_header(out, "CONTAINER (RUNTIME ID) / HOST UNIT");
+	for (size_t i = 0; i < shown(r->ncontainers, o->top); i++)
+		print_group_row(out, &r->containers[i],
+				describe_container(name, sizeof(name), r->containers[i].cgroup));
+	for (size_t i = 0; i < shown(r->nunits, o->top); i++) {
+		char label[PATH_COLS + 8];
+
+		snprintf(label, sizeof(label), "host: %s",
+			 sanitize_column(unit, sizeof(unit), r->units[i].unit));
+		print_group_row(out, &r->units[i], label);
+	}
+	if (r->nunits > shown(r->nunits, o->top))
+		fprintf(out, "   (%zu more host units)\n", r->nunits - shown(r->nunits, o->top));
+}
+
+static void print_cgroups(FILE *out, const struct wa_report *r, const struct output_options *o)
+{
+	char path[PATH_COLS];
+
+	fprintf(out, "\nCGROUPS, by device bytes charged (%zu of %zu)\n",
+		shown(r->ncgroups, o->top), r->ncgroups);
+	print_group_header(out, "CGROUP");
+	for (size_t i = 0; i < shown(r->ncgroups, o->top); i++) {
+		const struct wa_cgroup_info *cg = r->cgroups[i].cgroup;
+		char raw[PATH_COLS];
+
+		if (cg->path)
+			snprintf(raw, sizeof(raw), "%s", cg->path);
+		else
+			snprintf(raw, sizeof(raw), "[gone] %s", cg->leaf);
+		print_group_row(out, &r->cgroups[i], sanitize_column(path, sizeof(path), raw));
 	}
 }
 
@@ -359,10 +440,20 @@ static void print_histograms(FILE *out, const struct wa_report *r, const struct 
 
 void output_text(FILE *out, const struct wa_report *r, const struct output_options *o)
 {
+	enum wa_view view = o->view;
+
+	if (view == WA_BY_AUTO)
+		view = r->ncontainers ? WA_BY_CONTAINER : WA_BY_PROCESS;
 	print_header(out, r, o);
-	print_processes(out, r, o);
+	if (view == WA_BY_CONTAINER)
+		print_containers(out, r, o);
+	else if (view == WA_BY_CGROUP)
+		print_cgroups(out, r, o);
+	if (view != WA_BY_FILE && (o->view == WA_BY_AUTO || view == WA_BY_PROCESS))
+		print_processes(out, r, o);
 	print_unattributed(out, r);
-	print_files(out, r, o);
+	if (view == WA_BY_FILE || o->view == WA_BY_AUTO || view == WA_BY_PROCESS)
+		print_files(out, r, o);
 	print_devices(out, r);
 	print_totals(out, r);
 	print_histograms(out, r, o);

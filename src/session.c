@@ -10,6 +10,7 @@
 
 #include "analysis.h"
 #include "attribution.h"
+#include "grouping.h"
 #include "output.h"
 #include "session.h"
 
@@ -19,7 +20,8 @@ static volatile sig_atomic_t last_stop_signal;
 /* The signal mask from before writeamp blocked its signals; children get it back. */
 static sigset_t unblocked_mask;
 
-#define FOREVER_S 1e9
+#define FOREVER_S      1e9
+#define LEARN_PERIOD_S 0.2 /* a container that lives longer than this gets its name */
 
 static void on_stop_signal(int sig)
 {
@@ -88,6 +90,17 @@ static void print_hooks(const struct tracer *t)
 			"writeamp: jbd2 tracepoints absent: journal commits not followed\n");
 }
 
+_Static_assert(WA_MAX_GROUP_FILTERS == WA_MAX_CGROUP_FILTERS, "one cgroup slot per filter");
+
+static void release_cgroups(struct session *s)
+{
+	while (s->ncgroup_fds > 0)
+		close(s->cgroup_fds[--s->ncgroup_fds]);
+	s->ncgroup_fds = 0;
+	cgroups_free(s->cgroups);
+	s->cgroups = NULL;
+}
+
 int session_start(struct session *s, const struct wa_options *opts, bool follow_forks)
 {
 	struct tracer_config cfg = {
@@ -115,20 +128,36 @@ int session_start(struct session *s, const struct wa_options *opts, bool follow_
 		fprintf(stderr, "writeamp: %s\n", why);
 		return -1;
 	}
+	s->cgroups = cgroups_new();
+	if (!s->cgroups) {
+		fprintf(stderr, "writeamp: out of memory\n");
+		return -1;
+	}
+	s->ncgroup_fds = cgroups_open_filters(s->cgroups, opts, s->cgroup_fds, why, sizeof(why));
+	if (s->ncgroup_fds < 0) {
+		fprintf(stderr, "writeamp: %s\n", why);
+		release_cgroups(s);
+		return -1;
+	}
+	cfg.cgroup_fds = s->cgroup_fds;
+	cfg.ncgroup_fds = s->ncgroup_fds;
 	s->namer = namer_new();
 	if (!s->namer) {
 		fprintf(stderr, "writeamp: out of memory\n");
+		release_cgroups(s);
 		return -1;
 	}
 	if (tracer_start(&s->tracer, &cfg, why, sizeof(why))) {
 		fprintf(stderr, "writeamp: %s\n", why);
 		namer_free(s->namer);
 		s->namer = NULL;
+		release_cgroups(s);
 		return -1;
 	}
 	if (opts->verbose)
 		print_hooks(&s->tracer);
 	s->started_s = monotonic_seconds();
+	s->next_learn_s = s->started_s + LEARN_PERIOD_S;
 	return 0;
 }
 
@@ -142,6 +171,10 @@ static void describe(struct session *s, struct wa_report *r)
 	r->npids = o->npids;
 	r->comm = o->comm;
 	r->dev = o->dev;
+	r->containers_selected = o->containers;
+	r->ncontainers_selected = o->ncontainers;
+	r->cgroups_selected = o->cgroups;
+	r->ncgroups_selected = o->ncgroups;
 	r->hooks = s->tracer.hooks;
 	r->nhooks = s->tracer.nhooks;
 	r->journal_followed = s->tracer.journal;
@@ -153,10 +186,18 @@ static void describe(struct session *s, struct wa_report *r)
 	r->settle_timed_out = s->settle.timed_out;
 }
 
+/* Containers are named while they run: a --rm container takes its cgroup and metadata along. */
+static void learn_cgroups(struct session *s)
+{
+	cgroups_learn(s->cgroups, s->tracer.maps.cgroups_seen);
+	s->next_learn_s = monotonic_seconds() + LEARN_PERIOD_S;
+}
+
 static int build(struct session *s, const struct wa_snapshot *snap, struct wa_report *r)
 {
 	memset(r, 0, sizeof(*r));
-	if (attribution_build(r, snap, s->namer)) {
+	learn_cgroups(s);
+	if (attribution_build(r, snap, s->namer, s->cgroups)) {
 		fprintf(stderr, "writeamp: out of memory while building the report\n");
 		return -1;
 	}
@@ -170,6 +211,7 @@ static void print(struct session *s, const struct wa_report *r, const char *titl
 		.top = s->opts->json ? 0 : s->opts->top,
 		.hist_top = s->opts->hist_top,
 		.title = title,
+		.view = s->opts->view,
 	};
 
 	if (s->opts->json)
@@ -208,6 +250,7 @@ static void print_interval(struct session *s)
 	}
 	delta.interval = true;
 	report_sort(&delta);
+	report_group(&delta);
 	snprintf(title, sizeof(title), "interval %d", s->intervals);
 	print(s, &delta, title);
 	attribution_free(&delta);
@@ -228,11 +271,15 @@ void session_wait(struct session *s, double until_s)
 {
 	for (;;) {
 		double now = monotonic_seconds(), next = session_next_interval_s(s);
-		double wake = fmin(until_s, next), left = wake - now;
+		double wake = fmin(fmin(until_s, next), s->next_learn_s), left = wake - now;
 		struct timespec ts;
 
 		if (session_stop_requested || now >= until_s)
 			return;
+		if (now >= s->next_learn_s) {
+			learn_cgroups(s);
+			continue;
+		}
 		if (now >= next) {
 			print_interval(s);
 			continue;
@@ -257,6 +304,11 @@ int session_final_report(struct session *s)
 	}
 	snapshot_free(&snap);
 	report_sort(&r);
+	if (report_group(&r)) {
+		fprintf(stderr, "writeamp: out of memory while building the report\n");
+		attribution_free(&r);
+		return -1;
+	}
 	print(s, &r, NULL);
 	attribution_free(&r);
 	return 0;
@@ -269,4 +321,5 @@ void session_stop(struct session *s)
 	tracer_stop(&s->tracer);
 	namer_free(s->namer);
 	s->namer = NULL;
+	release_cgroups(s);
 }

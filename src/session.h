@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdbool.h>
 
+#include "cgroups.h"
 #include "cli.h"
 #include "model.h"
 #include "names.h"
@@ -20,7 +21,11 @@ struct session {
 	const struct wa_options *opts;
 	struct tracer tracer;
 	struct wa_namer *namer;
+	struct wa_cgroups *cgroups;
+	int cgroup_fds[WA_MAX_CGROUP_FILTERS]; /* the --container and --cgroup directories */
+	int ncgroup_fds;
 	double started_s;
+	double next_learn_s; /* when the cgroups seen are next named */
 	int intervals;
 	struct wa_report last; /* the cumulative report of the last interval, for the next delta */
 	bool have_last;

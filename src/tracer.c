@@ -110,6 +110,7 @@ static void configure_rodata(struct writeamp_bpf *skel, const struct tracer_conf
 	ro->filter_tgids = cfg->npids > 0 || cfg->select_none;
 	ro->follow_forks = cfg->follow_forks;
 	ro->filter_dev = cfg->dev;
+	ro->cgroup_filters_n = cfg->ncgroup_fds;
 	if (cfg->comm) {
 		ro->filter_comm = true;
 		strncpy((char *)ro->comm_filter, cfg->comm, sizeof(ro->comm_filter) - 1);
@@ -215,6 +216,13 @@ static int seed_tables(struct tracer *t, const struct tracer_config *cfg, char *
 		if (update(t->maps.writers, &key, &w, why, len, "writer"))
 			return -1;
 	}
+	for (int i = 0; i < cfg->ncgroup_fds; i++) {
+		__u32 slot = i, fd = cfg->cgroup_fds[i];
+
+		if (update(bpf_map__fd(t->skel->maps.cgroup_filters), &slot, &fd, why, len,
+			   "cgroup filter"))
+			return -1;
+	}
 	for (int i = 0; i < cfg->npids; i++) {
 		__u32 tgid = cfg->pids[i];
 
@@ -234,6 +242,7 @@ static void remember_map_fds(struct tracer *t)
 		.txns = bpf_map__fd(t->skel->maps.txns),
 		.losses = bpf_map__fd(t->skel->maps.losses),
 		.selected = bpf_map__fd(t->skel->maps.selected_tgids),
+		.cgroups_seen = bpf_map__fd(t->skel->maps.cgroups_seen),
 	};
 }
 

@@ -20,8 +20,10 @@ struct tracer_config {
 	int npids;
 	bool select_none; /* start with an empty selection: run adds its child */
 	bool follow_forks;
-	const char *comm; /* NULL: any */
-	__u32 dev;	  /* kernel dev_t of --dev, 0: any */
+	const char *comm;      /* NULL: any */
+	__u32 dev;	       /* kernel dev_t of --dev, 0: any */
+	const int *cgroup_fds; /* only tasks under one of these cgroup v2 directories */
+	int ncgroup_fds;       /* at most WA_MAX_CGROUP_FILTERS */
 	bool probe_reads;
 	bool verbose;
 	unsigned int max_procs;
@@ -44,6 +46,7 @@ struct tracer_maps {
 	int txns;
 	int losses;
 	int selected;
+	int cgroups_seen;
 };
 
 struct tracer {

@@ -9,13 +9,15 @@
 #include <linux/bpf.h>
 #endif
 
-#define WA_COMM_LEN	 16
-#define WA_NAME_LEN	 64 /* leaf name of a file, kept for files whose path cannot be resolved */
-#define WA_HIST_SLOTS	 32 /* slot 0 holds 0, slot k holds [2^(k-1), 2^k); the last is open */
-#define WA_FILE_DIRTIERS 4  /* processes whose pending dirty bytes a file record tracks */
-#define WA_TXN_SLOTS	 4  /* processes whose journal blocks a transaction record tracks */
-#define WA_MAX_SYSCALLS	 1024
-#define WA_SMALL_WRITE	 512 /* a write below this is "small" whatever the page size */
+#define WA_COMM_LEN	      16
+#define WA_NAME_LEN	      64 /* leaf name of a file, kept for files whose path cannot be resolved */
+#define WA_CGROUP_LEAF_LEN    96 /* "cri-containerd-<64 hex>.scope" fits */
+#define WA_MAX_CGROUP_FILTERS 16
+#define WA_HIST_SLOTS	      32 /* slot 0 holds 0, slot k holds [2^(k-1), 2^k); the last is open */
+#define WA_FILE_DIRTIERS      4	 /* processes whose pending dirty bytes a file record tracks */
+#define WA_TXN_SLOTS	      4	 /* processes whose journal blocks a transaction record tracks */
+#define WA_MAX_SYSCALLS	      1024
+#define WA_SMALL_WRITE	      512 /* a write below this is "small" whatever the page size */
 
 /* The syscalls writeamp follows; user space maps the kernel's syscall numbers onto these. */
 enum wa_syscall {
@@ -146,6 +148,7 @@ struct wa_proc_stats {
 	__u64 start_ns;		/* task start time, to tell a reused pid apart */
 	__u32 ppid;
 	__u32 exited;
+	__u64 cgroup_id; /* cgroup v2 id, at the record's creation and again at exec */
 	__u64 sync_calls[WA_SYNC__COUNT];
 	__u64 sync_errors;
 	struct wa_hist sync_latency_us;
@@ -157,6 +160,14 @@ struct wa_proc_stats {
 	__u64 dirtied_bytes;	  /* data pages: regular files and raw block-device writes */
 	__u64 meta_dirtied_bytes; /* block-device pages dirtied outside a write to a block device */
 	struct wa_device_charge dev;
+};
+
+/*
+ * A cgroup some traced process was in. Its leaf name is kept so that a container can still be
+ * named after its cgroup has been removed.
+ */
+struct wa_cgroup_seen {
+	char leaf[WA_CGROUP_LEAF_LEN];
 };
 
 /* A file (an inode of a regular file, or a block device's own inode) by its filesystem. */

@@ -20,9 +20,10 @@ extern const volatile bool filter_comm;	 /* only thread groups whose leader is c
 extern const volatile char comm_filter[WA_COMM_LEN];
 extern const volatile __u32 filter_dev;	 /* 0, a whole disk or a partition (kernel dev_t) */
 extern const volatile bool follow_forks; /* children of selected tgids are selected too */
+extern const volatile __u32 cgroup_filters_n; /* only tasks under one of cgroup_filters[0..n) */
 
 /* True when nothing restricts the processes traced, so unowned I/O is the host's to report. */
-#define SYSTEM_WIDE (!filter_tgids && !filter_comm)
+#define SYSTEM_WIDE (!filter_tgids && !filter_comm && !cgroup_filters_n)
 
 /*
  * A map is declared __weak here so that each layer's object carries the same definition and
@@ -51,12 +52,28 @@ struct {
 	__type(value, __u8);
 } selected_tgids SHARED_MAP;
 
+/* The cgroups of --container and --cgroup, as directory fds that user space puts here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, WA_MAX_CGROUP_FILTERS);
+	__type(key, __u32);
+	__type(value, __u32);
+} cgroup_filters SHARED_MAP;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 8192);
 	__type(key, __u32);
 	__type(value, struct wa_proc_stats);
 } procs SHARED_MAP;
+
+/* Every cgroup a process record was created in; user space names them while they exist. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct wa_cgroup_seen);
+} cgroups_seen SHARED_MAP;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -193,12 +210,26 @@ static __always_inline bool comm_is_filtered_comm(const char *comm)
 	return true;
 }
 
+/* Ancestry, not equality: a container's processes sit in sub-cgroups of its cgroup too. */
+static __always_inline bool current_in_filtered_cgroup(void)
+{
+	for (__u32 i = 0; i < WA_MAX_CGROUP_FILTERS; i++) {
+		if (i >= cgroup_filters_n)
+			break;
+		if (bpf_current_task_under_cgroup(&cgroup_filters, i) == 1)
+			return true;
+	}
+	return false;
+}
+
 /* Whether the current task's thread group is one the user asked to trace. */
 static __always_inline bool current_selected(void)
 {
 	__u32 tgid = current_tgid();
 
 	if (tgid == self_tgid)
+		return false;
+	if (cgroup_filters_n && !current_in_filtered_cgroup())
 		return false;
 	if (filter_tgids && !bpf_map_lookup_elem(&selected_tgids, &tgid))
 		return false;

@@ -9,6 +9,7 @@ const volatile bool filter_comm = false;
 const volatile char comm_filter[WA_COMM_LEN] = {};
 const volatile __u32 filter_dev = 0;
 const volatile bool follow_forks = false;
+const volatile __u32 cgroup_filters_n = 0;
 
 /* `writeamp run` follows the command's descendants from the moment they are forked. */
 SEC("tp_btf/sched_process_fork")
@@ -24,15 +25,20 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 	return 0;
 }
 
-/* A process is named by what it runs, so its record takes the new name at exec. */
+/*
+ * A process is named by what it runs, so its record takes the new name at exec; and a runtime
+ * moves a container's first process into its cgroup just before the exec.
+ */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(sched_process_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
 	__u32 tgid = task->tgid;
 	struct wa_proc_stats *p = bpf_map_lookup_elem(&procs, &tgid);
 
-	if (p)
-		bpf_probe_read_kernel(p->comm, sizeof(p->comm), task->comm);
+	if (!p)
+		return 0;
+	bpf_probe_read_kernel(p->comm, sizeof(p->comm), task->comm);
+	proc_take_cgroup(p, task);
 	return 0;
 }
 

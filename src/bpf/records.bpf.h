@@ -9,6 +9,24 @@ static const struct wa_proc_stats zero_proc;
 static const struct wa_file_stats zero_file;
 static const struct wa_dev_stats zero_dev;
 
+/* Only the first process of a cgroup pays for reading its name. */
+static __always_inline void note_cgroup(__u64 id, struct task_struct *task)
+{
+	struct wa_cgroup_seen seen = {};
+
+	if (bpf_map_lookup_elem(&cgroups_seen, &id))
+		return;
+	bpf_probe_read_kernel_str(seen.leaf, sizeof(seen.leaf), task->cgroups->dfl_cgrp->kn->name);
+	bpf_map_update_elem(&cgroups_seen, &id, &seen, BPF_NOEXIST);
+}
+
+/* Called in the context of @task: the cgroup id is the current task's. */
+static __always_inline void proc_take_cgroup(struct wa_proc_stats *p, struct task_struct *task)
+{
+	p->cgroup_id = bpf_get_current_cgroup_id();
+	note_cgroup(p->cgroup_id, task);
+}
+
 static __always_inline void proc_record_init(struct wa_proc_stats *p, struct task_struct *task)
 {
 	struct task_struct *leader = task->group_leader;
@@ -16,6 +34,7 @@ static __always_inline void proc_record_init(struct wa_proc_stats *p, struct tas
 	bpf_probe_read_kernel(p->comm, sizeof(p->comm), leader->comm);
 	p->start_ns = leader->start_time;
 	p->ppid = leader->real_parent->tgid;
+	proc_take_cgroup(p, task);
 }
 
 /*
