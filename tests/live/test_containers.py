@@ -23,6 +23,23 @@ RUN_FLAGS = ["--network", "none", "--ulimit", "nofile=20000:20000",
 pytestmark = pytest.mark.skipif(shutil.which("podman") is None, reason="podman not installed")
 
 
+def root_is_a_mount_point():
+    with open("/proc/self/mountinfo") as f:
+        return any(line.split()[4] == "/" for line in f)
+
+
+def podman(*args):
+    """The podman command line; under chroot (as in fresh-ci) runc needs "/" to be a mount
+    point, so podman then runs in a mount namespace where "/" is bound onto itself. That is
+    done only under chroot, where the bind stays inside the private namespace.
+    """
+    cmd = ["podman", *PODMAN_FLAGS, *map(str, args)]
+    if root_is_a_mount_point():
+        return cmd
+    script = 'mount --bind / / && mount --make-private / && exec chroot / "$@"'
+    return ["unshare", "--mount", "--propagation", "unchanged", "sh", "-c", script, "sh", *cmd]
+
+
 def make_rootfs(directory):
     (directory / "bin").mkdir(parents=True)
     (directory / "data").mkdir()
@@ -38,23 +55,23 @@ class Container:
     def __init__(self, scratch, *workload_args):
         self.name = f"wa-test-{uuid.uuid4().hex[:10]}"
         self.rootfs = make_rootfs(scratch / self.name)
-        cmd = ["podman", *PODMAN_FLAGS, "run", "-d", "--name", self.name, *RUN_FLAGS,
-               "--rootfs", str(self.rootfs), "/workload", *map(str, workload_args),
-               "--start-after", "/data/go"]
-        self.id = subprocess.run(cmd, check=True, capture_output=True, text=True,
-                                 timeout=120).stdout.strip()
+        cmd = podman("run", "-d", "--name", self.name, *RUN_FLAGS, "--rootfs", self.rootfs,
+                     "/workload", *workload_args, "--start-after", "/data/go")
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, f"{cmd}: {p.stderr}"
+        self.id = p.stdout.strip()
         assert len(self.id) == 64, self.id
 
     def release(self):
         (self.rootfs / "data" / "go").touch()
 
     def wait(self):
-        rc = subprocess.run(["podman", "wait", self.name], capture_output=True, text=True,
+        rc = subprocess.run(podman("wait", self.name), capture_output=True, text=True,
                             timeout=120).stdout.strip()
         assert rc == "0", f"container {self.name} exited {rc}"
 
     def remove(self):
-        subprocess.run(["podman", "rm", "-f", self.name], capture_output=True, timeout=120)
+        subprocess.run(podman("rm", "-f", self.name), capture_output=True, timeout=120)
 
 
 @pytest.fixture
