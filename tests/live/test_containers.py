@@ -20,7 +20,6 @@ PODMAN_FLAGS = ["--runtime", "runc"]
 RUN_FLAGS = ["--network", "none", "--ulimit", "nofile=20000:20000",
              "--ulimit", "nproc=1000:1000"]
 
-pytestmark = pytest.mark.skipif(shutil.which("podman") is None, reason="podman not installed")
 
 
 def root_is_a_mount_point():
@@ -29,15 +28,15 @@ def root_is_a_mount_point():
 
 
 def podman(*args):
-    """The podman command line; under chroot (as in fresh-ci) runc needs "/" to be a mount
-    point, so podman then runs in a mount namespace where "/" is bound onto itself. That is
-    done only under chroot, where the bind stays inside the private namespace.
-    """
-    cmd = ["podman", *PODMAN_FLAGS, *map(str, args)]
-    if root_is_a_mount_point():
-        return cmd
-    script = 'mount --bind / / && mount --make-private / && exec chroot / "$@"'
-    return ["unshare", "--mount", "--propagation", "unchanged", "sh", "-c", script, "sh", *cmd]
+    return ["podman", *PODMAN_FLAGS, *map(str, args)]
+
+
+# runc makes "/" a slave mount, which fails with EINVAL under chroot (fresh-ci's Debian root),
+# where "/" is no mount point; CI and hosts run these tests.
+chroot_only = pytest.mark.skipif(not root_is_a_mount_point(),
+                                 reason="runc cannot start containers under chroot")
+pytestmark = [pytest.mark.skipif(shutil.which("podman") is None, reason="podman not installed"),
+              chroot_only]
 
 
 def make_rootfs(directory):
