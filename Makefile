@@ -12,7 +12,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2
 INCLUDES := -I$(OUTPUT) -Isrc
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function
-LDLIBS := -lbpf -lelf -lz -lm -ljansson
+LDLIBS := -lbpf -ldw -lelf -lz -lm -ljansson
 TEST_LDLIBS := -lcmocka
 
 BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
@@ -21,7 +21,8 @@ LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
-TOOLS := $(OUTPUT)/tests/workload $(OUTPUT)/tests/workload-static $(OUTPUT)/bench/writeloop
+TOOLS := $(OUTPUT)/tests/workload $(OUTPUT)/tests/workload-static $(OUTPUT)/bench/writeloop \
+	$(OUTPUT)/tests/chain-nofp $(OUTPUT)/tests/chain-fp
 
 ifeq ($(V),1)
 Q =
@@ -82,6 +83,15 @@ $(OUTPUT)/tests/workload: tests/workload/workload.c | $(OUTPUT)/tests
 $(OUTPUT)/tests/workload-static: tests/workload/workload.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -static -pthread $< -o $@
+
+# The same call chain with and without frame pointers, for the two ways of unwinding.
+$(OUTPUT)/tests/chain-nofp: tests/workload/chain.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -fomit-frame-pointer $< -o $@
+
+$(OUTPUT)/tests/chain-fp: tests/workload/chain.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer $< -o $@
 
 $(OUTPUT)/bench/writeloop: bench/writeloop.c | $(OUTPUT)/bench
 	$(call msg,CC,$@)

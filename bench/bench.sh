@@ -24,9 +24,10 @@ readonly BENCH_FILE=/var/tmp/writeamp-bench.dat
 readonly WRITE_SIZE=48
 readonly WRITEAMP_READY='Tracing write amplification... Hit Ctrl-C to end.'
 readonly BPFTRACE_READY='Attaching 1 probe...'
+readonly PERF_READY='Events enabled' # perf record -D prints it once its events are on
 export BPFTRACE_PROG='tracepoint:syscalls:sys_enter_write { @bytes[comm] = sum(args->count); @cnt[comm] = count(); }'
 export BPFTRACE_EMPTY_PROG='tracepoint:syscalls:sys_enter_write { }'
-readonly DEFAULT_CONDITIONS=none,writeamp,writeamp-idle-container,bpftrace
+readonly DEFAULT_CONDITIONS=none,writeamp,writeamp-stacks,writeamp-idle-container,bpftrace,perf-record
 readonly BASELINE=none        # "added ns/write" is measured from this condition
 readonly REFERENCE=bpftrace   # and compared with what this one adds
 
@@ -72,7 +73,12 @@ define_conditions() {
 	# --container selects an idle container, so the host loop is filtered out in the kernel.
 	add_condition writeamp-idle-container "$WRITEAMP_READY" \
 		'"$WRITEAMP" report -d 3600 --container "$IDLE_CONTAINER"'
+	# --stacks at its default settings: DWARF unwinding, one stack copy per 8 calls.
+	add_condition writeamp-stacks "$WRITEAMP_READY" '"$WRITEAMP" report -d 3600 --stacks'
 	add_condition bpftrace    "$BPFTRACE_READY"    'bpftrace -e "$BPFTRACE_PROG"'
+	# What people run for stacks today; it sees block requests, not the writes themselves.
+	add_condition perf-record "$PERF_READY" \
+		'perf record -g -e block:block_rq_issue -a -D 1 -o "$WORK/perf.data"'
 	add_condition empty-prog  "$BPFTRACE_READY"    'bpftrace -e "$BPFTRACE_EMPTY_PROG"' # the floor
 }
 
@@ -187,6 +193,9 @@ check_requirements() {
 		command -v bpftrace >/dev/null || die "bpftrace not found (Debian package bpftrace)"
 		mount_tracing_filesystems
 	fi
+	if selected_commands | grep -q '^perf '; then
+		command -v perf >/dev/null || die "perf not found (Debian package linux-perf)"
+	fi
 	if [[ ! -x $WRITELOOP ]]; then
 		make -C "$REPO_ROOT" --no-print-directory .output/bench/writeloop >&2 ||
 			die "make .output/bench/writeloop failed"
@@ -282,7 +291,8 @@ measure_condition() {
 	NS_PER_WRITE=$(run_loop)
 	stop_process "$TRACER_PID" || status=$?
 	TRACER_PID=''
-	((status == 0)) ||
+	# 130 (128 + SIGINT) is how perf record reports a Ctrl-C that it handled.
+	((status == 0 || status == 130)) ||
 		echo "bench.sh: warning: ${COND_NAMES[$i]} exited with status $status after SIGINT" >&2
 }
 
@@ -496,6 +506,7 @@ main() {
 	warn_about_attached_programs
 	choose_cpus
 	WORK=$(mktemp -d /dev/shm/writeamp-bench.XXXXXX 2>/dev/null || mktemp -d)
+	export WORK
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
 	if [[ ",$CONDITIONS," == *,writeamp-idle-container,* ]]; then

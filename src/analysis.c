@@ -320,6 +320,10 @@ static const char *const loss_ids[WA_LOSS__COUNT] = {
 	[WA_LOSS_TASK_STORAGE] = "task_storage_failed",
 	[WA_LOSS_IOV_TRUNCATED] = "iovec_truncated",
 	[WA_LOSS_TXN_UNFINISHED] = "journal_commit_unseen",
+	[WA_LOSS_STACK_MAP_FULL] = "stack_table_full",
+	[WA_LOSS_STACK_ID] = "stack_not_stored",
+	[WA_LOSS_STACK_SAMPLE] = "stack_sample_dropped",
+	[WA_LOSS_STACK_DIRTY_FULL] = "stack_dirty_table_full",
 };
 
 static const char *const fd_class_ids[WA_FD__COUNT] = {
@@ -360,4 +364,56 @@ const char *fd_class_id(enum wa_fd_class c)
 const char *sync_kind_id(enum wa_sync_kind k)
 {
 	return k < WA_SYNC__COUNT ? sync_kind_ids[k] : "unknown";
+}
+
+const struct wa_stack_row *report_stacks_of(const struct wa_report *r, __u32 pid, size_t *n)
+{
+	size_t lo = 0, hi = r->nstacks, first;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->stacks[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	first = lo;
+	while (lo < r->nstacks && r->stacks[lo].pid == pid)
+		lo++;
+	*n = lo - first;
+	return *n ? &r->stacks[first] : NULL;
+}
+
+__u64 stack_device_bytes(const struct wa_stack_weights *w)
+{
+	return w->bytes[WA_CHARGE_DATA] + w->bytes[WA_CHARGE_METADATA] +
+	       w->bytes[WA_CHARGE_JOURNAL];
+}
+
+__u64 stack_weight(const struct wa_stack_weights *w, enum wa_weight which)
+{
+	switch (which) {
+	case WA_WEIGHT_DEVICE_BYTES:
+		return stack_device_bytes(w);
+	case WA_WEIGHT_SYNCS:
+		return w->syncs;
+	case WA_WEIGHT_CALLS:
+		return w->calls;
+	case WA_WEIGHT_APP_BYTES:
+	default:
+		return w->app_bytes;
+	}
+}
+
+const char *weight_name(enum wa_weight which)
+{
+	static const char *const names[] = {
+		[WA_WEIGHT_APP_BYTES] = "app bytes",
+		[WA_WEIGHT_DEVICE_BYTES] = "device bytes",
+		[WA_WEIGHT_SYNCS] = "syncs",
+		[WA_WEIGHT_CALLS] = "calls",
+	};
+
+	return which < sizeof(names) / sizeof(names[0]) ? names[which] : "app bytes";
 }

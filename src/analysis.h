@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "cli.h"
 #include "model.h"
 
 /* Adds every counter of b to a. */
@@ -51,6 +52,17 @@ void report_sort(struct wa_report *r);
  * rows left with nothing are dropped. Both reports must come from the same trace.
  */
 void report_subtract(struct wa_report *cur, const struct wa_report *prev);
+
+/* The call paths of a process (rows are sorted by pid), heaviest first; NULL if none. */
+const struct wa_stack_row *report_stacks_of(const struct wa_report *r, __u32 pid, size_t *n);
+
+__u64 stack_device_bytes(const struct wa_stack_weights *w);
+
+/* A path's weight as --weight selects it. */
+__u64 stack_weight(const struct wa_stack_weights *w, enum wa_weight which);
+
+/* "app bytes", "device bytes", "syncs" or "calls". */
+const char *weight_name(enum wa_weight which);
 
 /* A short id and a sentence for each reason I/O was not attributed. */
 const char *unattributed_id(enum wa_unattributed why);

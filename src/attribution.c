@@ -7,6 +7,8 @@
 
 #include "analysis.h"
 #include "attribution.h"
+#include "findings.h"
+#include "stack_attribution.h"
 #include "cgroups.h"
 #include "grouping.h"
 
@@ -235,6 +237,8 @@ int attribution_build(struct wa_report *r, const struct wa_snapshot *s, struct w
 void attribution_free(struct wa_report *r)
 {
 	report_groups_free(r);
+	stack_attribution_free(r);
+	findings_free(r);
 	free(r->procs);
 	free(r->files);
 	free(r->devs);

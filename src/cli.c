@@ -26,6 +26,15 @@ enum long_only_option {
 	OPT_CONTAINER,
 	OPT_CGROUP,
 	OPT_BY,
+	OPT_STACKS,
+	OPT_UNWIND,
+	OPT_STACK_SAMPLE,
+	OPT_STACK_COPY,
+	OPT_MAX_STACKS,
+	OPT_STACK_TOP,
+	OPT_FOLDED,
+	OPT_SVG,
+	OPT_WEIGHT,
 };
 
 static const char main_usage[] =
@@ -37,6 +46,8 @@ static const char main_usage[] =
 	"Commands:\n"
 	"  report [OPTIONS]               trace the host (or what the filters select)\n"
 	"  run [OPTIONS] -- CMD [ARG...]  trace CMD and its descendants; report when it exits\n"
+	"  compare BEFORE.json AFTER.json show what a change did: figures side by side, ratios\n"
+	"  playbook [TARGET]              print the steps to confirm a diagnosis by hand\n"
 	"\n"
 	"  -h, --help       this help; `writeamp COMMAND --help` for a command's options\n"
 	"      --version    print the version\n";
@@ -76,6 +87,21 @@ static const char common_usage[] =
 	"      --top N             show the top N processes and files (default 10)\n"
 	"      --hist N            print histograms for the top N processes (default 3; 0: none)\n"
 	"      --json              print the report as one JSON document (schema in README.md)\n"
+	"  -o, --output FILE       write the reports to FILE instead of stdout\n"
+	"Call paths:\n"
+	"      --stacks            also show where the writes and syncs come from: user and\n"
+	"                          kernel call paths with their bytes at each layer\n"
+	"      --unwind dwarf|fp   user stacks from sampled stack copies unwound with DWARF CFI\n"
+	"                          (default; works without frame pointers), or frame pointers\n"
+	"                          only (exact, cheapest; for binaries built with them)\n"
+	"      --stack-sample N    dwarf: copy the user stack once per N calls (default 8)\n"
+	"      --stack-copy BYTES  dwarf: bytes of user stack per copy, 1024 to 16384 (8192)\n"
+	"      --stack-top N       call paths per process in the report (default 5)\n"
+	"      --folded FILE       write the call paths as folded stacks (FlameGraph, speedscope)\n"
+	"      --svg FILE          write a flame graph of the call paths\n"
+	"      --weight W          what --folded and --svg measure: app-bytes (default),\n"
+	"                          device-bytes, syncs or calls\n"
+	"      --max-stacks N      call paths the kernel tables hold (default 16384)\n"
 	"  -v, --verbose           list the hooks attached and show libbpf's log\n"
 	"      --max-procs N       processes the kernel tables hold (default 8192)\n"
 	"      --max-files N       files the kernel tables hold (default 32768)\n"
@@ -93,10 +119,20 @@ static const struct option long_options[] = {
 	{"top", required_argument, NULL, OPT_TOP},
 	{"hist", required_argument, NULL, OPT_HIST},
 	{"json", no_argument, NULL, OPT_JSON},
+	{"output", required_argument, NULL, 'o'},
 	{"settle", required_argument, NULL, OPT_SETTLE},
 	{"probe-reads", no_argument, NULL, OPT_PROBE_READS},
 	{"max-procs", required_argument, NULL, OPT_MAX_PROCS},
 	{"max-files", required_argument, NULL, OPT_MAX_FILES},
+	{"stacks", no_argument, NULL, OPT_STACKS},
+	{"unwind", required_argument, NULL, OPT_UNWIND},
+	{"stack-sample", required_argument, NULL, OPT_STACK_SAMPLE},
+	{"stack-copy", required_argument, NULL, OPT_STACK_COPY},
+	{"stack-top", required_argument, NULL, OPT_STACK_TOP},
+	{"max-stacks", required_argument, NULL, OPT_MAX_STACKS},
+	{"folded", required_argument, NULL, OPT_FOLDED},
+	{"svg", required_argument, NULL, OPT_SVG},
+	{"weight", required_argument, NULL, OPT_WEIGHT},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -172,6 +208,11 @@ static void set_defaults(struct wa_options *opts)
 	opts->hist_top = WA_DEFAULT_HIST_TOP;
 	opts->max_procs = WA_DEFAULT_MAX_PROCS;
 	opts->max_files = WA_DEFAULT_MAX_FILES;
+	opts->unwind = WA_UNWIND_DWARF;
+	opts->stack_sample_period = WA_DEFAULT_STACK_SAMPLE;
+	opts->stack_copy_bytes = WA_DEFAULT_STACK_COPY;
+	opts->max_stacks = WA_DEFAULT_MAX_STACKS;
+	opts->stack_top = WA_DEFAULT_STACK_TOP;
 }
 
 /* Echoed arguments are cut short and escaped, so that an error stays one readable line. */
@@ -228,6 +269,78 @@ static enum wa_parse_result add_group_filter(FILE *err, struct wa_options *opts,
 	else
 		opts->cgroups[opts->ncgroups++] = value;
 	return WA_PARSE_OK;
+}
+
+static bool parse_weight(const char *text, enum wa_weight *w)
+{
+	static const char *const names[] = {
+		[WA_WEIGHT_APP_BYTES] = "app-bytes",
+		[WA_WEIGHT_DEVICE_BYTES] = "device-bytes",
+		[WA_WEIGHT_SYNCS] = "syncs",
+		[WA_WEIGHT_CALLS] = "calls",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(text, names[i])) {
+			*w = (enum wa_weight)i;
+			return true;
+		}
+	return false;
+}
+
+/* The options of --stacks; any of them turns --stacks on. */
+static enum wa_parse_result apply_stack_option(int c, struct wa_options *opts, FILE *err)
+{
+	enum wa_command cmd = opts->command;
+	unsigned long n;
+
+	opts->stacks = true;
+	switch (c) {
+	case OPT_STACKS:
+		return WA_PARSE_OK;
+	case OPT_UNWIND:
+		if (!strcmp(optarg, "dwarf"))
+			opts->unwind = WA_UNWIND_DWARF;
+		else if (!strcmp(optarg, "fp"))
+			opts->unwind = WA_UNWIND_FP;
+		else
+			return bad_value(err, cmd, "--unwind", optarg, "dwarf or fp");
+		return WA_PARSE_OK;
+	case OPT_STACK_SAMPLE:
+		if (!parse_uint(optarg, 1, 1000000, &n))
+			return bad_value(err, cmd, "--stack-sample", optarg, "1 to 1000000");
+		opts->stack_sample_period = n;
+		return WA_PARSE_OK;
+	case OPT_STACK_COPY:
+		if (!parse_uint(optarg, 1024, WA_STACK_COPY_MAX, &n))
+			return bad_value(err, cmd, "--stack-copy", optarg, "1024 to 16384 bytes");
+		opts->stack_copy_bytes = n;
+		return WA_PARSE_OK;
+	case OPT_STACK_TOP:
+		if (!parse_uint(optarg, 1, INT_MAX, &n))
+			return bad_value(err, cmd, "--stack-top", optarg, "a number >= 1");
+		opts->stack_top = (int)n;
+		return WA_PARSE_OK;
+	case OPT_MAX_STACKS:
+		if (!parse_uint(optarg, 64, TABLE_MAX, &n))
+			return bad_value(err, cmd, "--max-stacks", optarg, "64 to 4194304");
+		opts->max_stacks = n;
+		return WA_PARSE_OK;
+	case OPT_FOLDED:
+	case OPT_SVG:
+		if (!*optarg)
+			return bad_value(err, cmd, c == OPT_SVG ? "--svg" : "--folded", optarg,
+					 "a file name");
+		*(c == OPT_SVG ? &opts->svg_path : &opts->folded_path) = optarg;
+		return WA_PARSE_OK;
+	case OPT_WEIGHT:
+		if (!parse_weight(optarg, &opts->weight))
+			return bad_value(err, cmd, "--weight", optarg,
+					 "app-bytes, device-bytes, syncs or calls");
+		return WA_PARSE_OK;
+	default:
+		return WA_PARSE_ERROR;
+	}
 }
 
 /* Handles one option of a subcommand; `optarg` is getopt's. */
@@ -291,6 +404,9 @@ static enum wa_parse_result apply_option(int c, struct wa_options *opts, FILE *o
 	case OPT_JSON:
 		opts->json = true;
 		return WA_PARSE_OK;
+	case 'o':
+		opts->output_path = optarg;
+		return WA_PARSE_OK;
 	case OPT_SETTLE:
 		if (cmd != WA_CMD_RUN) {
 			fprintf(err, "writeamp: report: --settle is an option of run (see writeamp "
@@ -323,7 +439,7 @@ static enum wa_parse_result apply_option(int c, struct wa_options *opts, FILE *o
 		fprintf(out, "writeamp %s\n", WA_VERSION);
 		return WA_PARSE_EXIT_OK;
 	default:
-		return WA_PARSE_ERROR;
+		return apply_stack_option(c, opts, err);
 	}
 }
 
@@ -377,7 +493,7 @@ static enum wa_parse_result parse_subcommand(int argc, char **argv, struct wa_op
 	optind = 0;
 	opterr = 0;
 	/* '+' stops at the first non-option, so that `run -- CMD -x` leaves -x to CMD. */
-	while ((c = getopt_long(argc, argv, "+:d:i:p:c:vh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:d:i:p:c:o:vh", long_options, NULL)) != -1) {
 		if (c == '?' || c == ':')
 			return option_error(err, opts->command, c, argv);
 		r = apply_option(c, opts, out, err);
@@ -426,7 +542,12 @@ enum wa_parse_result cli_parse(int argc, char **argv, struct wa_options *opts, F
 		opts->command = WA_CMD_REPORT;
 	else if (!strcmp(cmd, "run"))
 		opts->command = WA_CMD_RUN;
-	else if (cmd[0] == '-') {
+	else if (!strcmp(cmd, "compare") || !strcmp(cmd, "playbook")) {
+		opts->command = cmd[0] == 'c' ? WA_CMD_COMPARE : WA_CMD_PLAYBOOK;
+		opts->sub_argc = argc - 1;
+		opts->sub_argv = argv + 1;
+		return WA_PARSE_OK;
+	} else if (cmd[0] == '-') {
 		fprintf(err,
 			"writeamp: unknown option '%s' before the command (see writeamp "
 			"--help)\n",
@@ -434,7 +555,8 @@ enum wa_parse_result cli_parse(int argc, char **argv, struct wa_options *opts, F
 		return WA_PARSE_ERROR;
 	} else {
 		fprintf(err,
-			"writeamp: unknown command '%s' (commands: report, run; see writeamp "
+			"writeamp: unknown command '%s' (commands: report, run, compare, playbook; "
+			"see writeamp "
 			"--help)\n",
 			echo(&buf, cmd));
 		return WA_PARSE_ERROR;

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "writeamp.h"
+
 #define WA_VERSION	     "0.1.0"
 #define WA_MAX_PID_FILTERS   64
 #define WA_DEFAULT_TOP	     10
@@ -25,12 +27,27 @@ enum wa_view {
 	WA_BY_FILE,
 };
 
+/* What a call path's width stands for in --folded and --svg. */
+enum wa_weight {
+	WA_WEIGHT_APP_BYTES,
+	WA_WEIGHT_DEVICE_BYTES,
+	WA_WEIGHT_SYNCS,
+	WA_WEIGHT_CALLS,
+};
+
+#define WA_DEFAULT_STACK_SAMPLE 8    /* DWARF: one user-stack copy per 8 calls */
+#define WA_DEFAULT_STACK_COPY	8192 /* DWARF: bytes of user stack per copy, as perf's default */
+#define WA_DEFAULT_MAX_STACKS	16384
+#define WA_DEFAULT_STACK_TOP	5
+
 #define WA_MAX_GROUP_FILTERS 16 /* --container and --cgroup together; WA_MAX_CGROUP_FILTERS */
 
 enum wa_command {
 	WA_CMD_NONE,
 	WA_CMD_REPORT,
 	WA_CMD_RUN,
+	WA_CMD_COMPARE,	 /* parses its own arguments: sub_argc/sub_argv */
+	WA_CMD_PLAYBOOK, /* parses its own arguments: sub_argc/sub_argv */
 };
 
 struct wa_options {
@@ -54,7 +71,20 @@ struct wa_options {
 	bool probe_reads; /* use the probe-read hooks even where typed reads work (for tests) */
 	unsigned int max_procs;
 	unsigned int max_files;
+	/* --stacks */
+	bool stacks;
+	unsigned int unwind; /* enum wa_unwind */
+	unsigned int stack_sample_period;
+	unsigned int stack_copy_bytes;
+	unsigned int max_stacks;
+	int stack_top;		 /* paths per process in the text and JSON reports */
+	const char *folded_path; /* --folded FILE */
+	const char *svg_path;	 /* --svg FILE */
+	const char *output_path; /* -o FILE: the reports go there, not to stdout */
+	enum wa_weight weight;
 	char **command_argv; /* run: the command and its arguments */
+	int sub_argc;	     /* compare, playbook: argv from the command's name on */
+	char **sub_argv;
 };
 
 /* Outcome of parsing: go on, stop with success (--help, --version), or stop with an error. */

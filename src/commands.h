@@ -7,5 +7,7 @@
 
 int cmd_report(const struct wa_options *opts);
 int cmd_run(const struct wa_options *opts);
+int cmd_compare(const struct wa_options *opts);	 /* cmd_compare.c */
+int cmd_playbook(const struct wa_options *opts); /* cmd_playbook.c */
 
 #endif /* WRITEAMP_COMMANDS_H */

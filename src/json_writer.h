@@ -82,5 +82,7 @@ void jw_kv_double(struct json_writer *jw, const char *key, double v);
 void jw_kv_string(struct json_writer *jw, const char *key, const char *s);
 void jw_kv_bool(struct json_writer *jw, const char *key, bool v);
 void jw_kv_null(struct json_writer *jw, const char *key);
+/* key: s, or null when s is NULL or empty. */
+void jw_kv_string_or_null(struct json_writer *jw, const char *key, const char *s);
 
 #endif /* WRITEAMP_JSON_WRITER_H */

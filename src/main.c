@@ -13,6 +13,8 @@ static const struct {
 } commands[] = {
 	{WA_CMD_REPORT, cmd_report},
 	{WA_CMD_RUN, cmd_run},
+	{WA_CMD_COMPARE, cmd_compare},
+	{WA_CMD_PLAYBOOK, cmd_playbook},
 };
 
 int main(int argc, char **argv)

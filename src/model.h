@@ -98,7 +98,45 @@ struct wa_group_row {
 	struct wa_figures f;
 };
 
+/* A frame of a call path; names are interned by the symbolizer, so equal names are equal. */
+struct wa_frame {
+	const char *name;
+	bool kernel;
+	bool known; /* symbolized; else name is "[unknown]" with its module, or a phase marker */
+};
+
+/*
+ * A call path of a process with what it caused. Frames go from the outermost user frame to the
+ * user leaf, then from the kernel's syscall entry to its leaf. Writeback and journal I/O are
+ * shown under the path that dirtied the pages or forced the commit, with a marker frame.
+ */
+struct wa_stack_row {
+	__u32 pid;
+	char comm[WA_COMM_LEN + 1];
+	struct wa_frame *frames;
+	size_t nframes;
+	size_t nuser; /* frames[0..nuser) are user frames */
+	struct wa_stack_weights w;
+	__u64 samples;	/* DWARF: samples that resolved this user part */
+	bool estimated; /* DWARF: weights shared among user paths by their samples */
+};
+
+struct wa_stack_info {
+	bool enabled;
+	enum wa_unwind unwind;
+	__u32 sample_period;
+	__u32 copy_bytes;
+	__u64 samples;		   /* user-stack copies received and unwound */
+	__u64 samples_truncated;   /* unwinding stopped before the outermost frame */
+	__u64 samples_dropped;	   /* the ring buffer was full (also a loss counter) */
+	__u64 paths_unsampled;	   /* DWARF: user parts without a sample; shown by their leaf */
+	__u64 frames;		   /* frames in the report's paths */
+	__u64 frames_unsymbolized; /* of those, without a symbol */
+	__u64 processes_unmapped;  /* processes whose memory map could not be read */
+};
+
 struct tracer_hook;
+struct wa_finding;
 
 struct wa_report {
 	const char *mode; /* "report" or "run" */
@@ -128,6 +166,11 @@ struct wa_report {
 	size_t nunits;
 	struct wa_group_row *cgroups; /* every cgroup */
 	size_t ncgroups;
+	struct wa_stack_row *stacks; /* --stacks: by process, then heaviest first */
+	size_t nstacks;
+	struct wa_stack_info stack_info;
+	struct wa_finding *findings; /* heaviest stake first (findings.h) */
+	size_t nfindings;
 	/* sums */
 	struct wa_figures totals; /* over the process rows */
 	__u64 unattributed_bytes;

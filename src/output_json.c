@@ -127,14 +127,6 @@ static size_t limit(size_t n, int top)
 	return top > 0 && (size_t)top < n ? (size_t)top : n;
 }
 
-static void json_string_or_null(struct json_writer *jw, const char *key, const char *s)
-{
-	if (s && *s)
-		jw_kv_string(jw, key, s);
-	else
-		jw_kv_null(jw, key);
-}
-
 static void json_pod(struct json_writer *jw, const struct wa_cgroup_info *cg)
 {
 	jw_key(jw, "pod");
@@ -144,9 +136,9 @@ static void json_pod(struct json_writer *jw, const struct wa_cgroup_info *cg)
 	}
 	jw_start_object(jw);
 	jw_kv_string(jw, "uid", cg->ident.pod_uid);
-	json_string_or_null(jw, "name", cg->meta.pod_name);
-	json_string_or_null(jw, "namespace", cg->meta.pod_namespace);
-	json_string_or_null(jw, "qos", qos_name(cg->ident.qos));
+	jw_kv_string_or_null(jw, "name", cg->meta.pod_name);
+	jw_kv_string_or_null(jw, "namespace", cg->meta.pod_namespace);
+	jw_kv_string_or_null(jw, "qos", qos_name(cg->ident.qos));
 	jw_end_object(jw);
 }
 
@@ -154,9 +146,9 @@ static void json_pod(struct json_writer *jw, const struct wa_cgroup_info *cg)
 static void json_container_names(struct json_writer *jw, const struct wa_cgroup_info *cg)
 {
 	jw_kv_string(jw, "id", cg->ident.id);
-	json_string_or_null(jw, "name", cg->meta.name);
-	json_string_or_null(jw, "runtime", runtime_name(cg->meta.runtime));
-	json_string_or_null(jw, "image", cg->meta.image);
+	jw_kv_string_or_null(jw, "name", cg->meta.name);
+	jw_kv_string_or_null(jw, "runtime", runtime_name(cg->meta.runtime));
+	jw_kv_string_or_null(jw, "image", cg->meta.image);
 	json_pod(jw, cg);
 }
 
@@ -178,7 +170,7 @@ static void json_process_cgroup(struct json_writer *jw, const struct wa_proc_row
 	jw_start_object(jw);
 	jw_kv_u64(jw, "id", p->cgroup_id);
 	jw_kv_string(jw, "path", p->cgroup->path);
-	json_string_or_null(jw, "unit", p->cgroup->in_container ? NULL : p->cgroup->ident.unit);
+	jw_kv_string_or_null(jw, "unit", p->cgroup->in_container ? NULL : p->cgroup->ident.unit);
 	jw_end_object(jw);
 }
 
@@ -220,13 +212,82 @@ static void json_cgroups(struct json_writer *jw, const struct wa_report *r)
 		jw_start_object(jw);
 		jw_kv_u64(jw, "id", cg->id);
 		jw_kv_string(jw, "path", cg->path);
-		json_string_or_null(jw, "unit", cg->in_container ? NULL : cg->ident.unit);
-		json_string_or_null(jw, "container_id", cg->in_container ? cg->ident.id : NULL);
+		jw_kv_string_or_null(jw, "unit", cg->in_container ? NULL : cg->ident.unit);
+		jw_kv_string_or_null(jw, "container_id", cg->in_container ? cg->ident.id : NULL);
 		json_pids(jw, g);
 		json_figures(jw, &g->f);
 		jw_end_object(jw);
 	}
 	jw_end_array(jw);
+}
+
+static void json_stack_weights(struct json_writer *jw, const struct wa_stack_weights *w)
+{
+	jw_kv_u64(jw, "calls", w->calls);
+	jw_kv_u64(jw, "app_bytes", w->app_bytes);
+	jw_kv_u64(jw, "syncs", w->syncs);
+	jw_key(jw, "device");
+	jw_start_object(jw);
+	jw_kv_u64(jw, "write_bytes", stack_device_bytes(w));
+	jw_kv_u64(jw, "data_bytes", w->bytes[WA_CHARGE_DATA]);
+	jw_kv_u64(jw, "journal_bytes", w->bytes[WA_CHARGE_JOURNAL]);
+	jw_kv_u64(jw, "metadata_bytes", w->bytes[WA_CHARGE_METADATA]);
+	jw_kv_u64(jw, "flush_requests", w->flushes);
+	jw_end_object(jw);
+}
+
+/* Every path of the process; frames from the outermost user frame to the kernel leaf. */
+static void json_process_stacks(struct json_writer *jw, const struct wa_report *r, __u32 pid)
+{
+	size_t n;
+	const struct wa_stack_row *rows = report_stacks_of(r, pid, &n);
+
+	if (!r->stack_info.enabled)
+		return;
+	jw_key(jw, "stacks");
+	jw_start_array(jw);
+	for (size_t i = 0; i < n; i++) {
+		jw_start_object(jw);
+		jw_key(jw, "frames");
+		jw_start_array(jw);
+		for (size_t f = 0; f < rows[i].nframes; f++) {
+			jw_start_object(jw);
+			jw_kv_string(jw, "name", rows[i].frames[f].name);
+			jw_kv_bool(jw, "kernel", rows[i].frames[f].kernel);
+			jw_kv_bool(jw, "symbolized", rows[i].frames[f].known);
+			jw_end_object(jw);
+		}
+		jw_end_array(jw);
+		json_stack_weights(jw, &rows[i].w);
+		jw_kv_u64(jw, "samples", rows[i].samples);
+		jw_kv_bool(jw, "estimated", rows[i].estimated);
+		jw_end_object(jw);
+	}
+	jw_end_array(jw);
+}
+
+static void json_stack_summary(struct json_writer *jw, const struct wa_report *r)
+{
+	const struct wa_stack_info *si = &r->stack_info;
+
+	if (!si->enabled) {
+		jw_kv_null(jw, "stack_summary");
+		return;
+	}
+	jw_key(jw, "stack_summary");
+	jw_start_object(jw);
+	jw_kv_string(jw, "unwind", si->unwind == WA_UNWIND_FP ? "fp" : "dwarf");
+	jw_kv_u64(jw, "sample_period", si->sample_period);
+	jw_kv_u64(jw, "copy_bytes", si->copy_bytes);
+	jw_kv_u64(jw, "samples", si->samples);
+	jw_kv_u64(jw, "samples_truncated", si->samples_truncated);
+	jw_kv_u64(jw, "samples_dropped", si->samples_dropped);
+	jw_kv_u64(jw, "paths", r->nstacks);
+	jw_kv_u64(jw, "paths_unsampled", si->paths_unsampled);
+	jw_kv_u64(jw, "frames", si->frames);
+	jw_kv_u64(jw, "frames_unsymbolized", si->frames_unsymbolized);
+	jw_kv_u64(jw, "processes_unmapped", si->processes_unmapped);
+	jw_end_object(jw);
 }
 
 static void json_processes(struct json_writer *jw, const struct wa_report *r,
@@ -257,6 +318,7 @@ static void json_processes(struct json_writer *jw, const struct wa_report *r,
 		jw_kv_bool(jw, "overflow", p->overflow);
 		json_process_cgroup(jw, p);
 		json_figures(jw, &p->f);
+		json_process_stacks(jw, r, p->pid);
 		jw_end_object(jw);
 	}
 	jw_end_array(jw);
@@ -486,6 +548,8 @@ void output_json(FILE *out, const struct wa_report *r, const struct output_optio
 		json_device(jw, &r->devs[i]);
 	jw_end_array(jw);
 	json_totals(jw, r);
+	json_stack_summary(jw, r);
+	output_json_findings(jw, r);
 	json_loss(jw, r);
 	json_hooks(jw, r);
 	jw_end_object(jw);

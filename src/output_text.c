@@ -9,61 +9,13 @@
 #include "cli.h"
 #include "hist.h"
 #include "output.h"
+#include "textfmt.h"
 #include "sanitize.h"
 #include "tracer.h"
 
-#define FMT_LEN	  24
 #define COMM_COLS 16
 #define PATH_COLS 512
 #define CMD_COLS  160
-#define KIB	  1024.0
-static const char *const byte_units[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
-
-static const char *fmt_bytes(char *buf, __u64 n)
-{
-	double v = (double)n;
-	size_t unit = 0;
-
-	if (n < KIB) {
-		snprintf(buf, FMT_LEN, "%llu B", (unsigned long long)n);
-		return buf;
-	}
-	v /= KIB;
-	while (v >= KIB && unit + 1 < sizeof(byte_units) / sizeof(byte_units[0])) {
-		v /= KIB;
-		unit++;
-	}
-	snprintf(buf, FMT_LEN, "%.1f %s", v, byte_units[unit]);
-	return buf;
-}
-
-static const char *fmt_ratio(char *buf, double v)
-{
-	if (isnan(v))
-		snprintf(buf, FMT_LEN, "-");
-	else
-		snprintf(buf, FMT_LEN, "%.1fx", v);
-	return buf;
-}
-
-static const char *fmt_percent(char *buf, __u64 part, __u64 whole)
-{
-	if (!whole)
-		snprintf(buf, FMT_LEN, "-");
-	else
-		snprintf(buf, FMT_LEN, "%.0f%%", 100.0 * (double)part / (double)whole);
-	return buf;
-}
-
-static const char *fmt_avg(char *buf, double v)
-{
-	if (isnan(v))
-		snprintf(buf, FMT_LEN, "-");
-	else
-		snprintf(buf, FMT_LEN, "%.0f", v);
-	return buf;
-}
-
 static size_t shown(size_t n, int top)
 {
 	return top > 0 && (size_t)top < n ? (size_t)top : n;
@@ -457,5 +409,7 @@ void output_text(FILE *out, const struct wa_report *r, const struct output_optio
 	print_devices(out, r);
 	print_totals(out, r);
 	print_histograms(out, r, o);
+	output_text_stacks(out, r, o->top, o->stack_top);
+	output_text_findings(out, r);
 	fflush(out);
 }

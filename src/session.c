@@ -13,6 +13,8 @@
 #include "grouping.h"
 #include "output.h"
 #include "session.h"
+#include "findings.h"
+#include "stack_attribution.h"
 
 volatile sig_atomic_t session_stop_requested;
 static volatile sig_atomic_t last_stop_signal;
@@ -22,6 +24,7 @@ static sigset_t unblocked_mask;
 
 #define FOREVER_S      1e9
 #define LEARN_PERIOD_S 0.2 /* a container that lives longer than this gets its name */
+#define STACK_DRAIN_NS 50000000L
 
 static void on_stop_signal(int sig)
 {
@@ -101,6 +104,67 @@ static void release_cgroups(struct session *s)
 	s->cgroups = NULL;
 }
 
+/* The user-space half of --stacks: memory maps, symbols and the sample stream. */
+static int start_stacks(struct session *s)
+{
+	s->procmaps = procmaps_new();
+	s->symbols = symbols_new();
+	if (s->procmaps)
+		s->collector = collector_new(s->tracer.maps.stack_records, s->procmaps);
+	if (!s->procmaps || !s->symbols || !s->collector) {
+		fprintf(stderr, "writeamp: cannot set up --stacks: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void stop_stacks(struct session *s)
+{
+	collector_free(s->collector);
+	symbols_free(s->symbols);
+	procmaps_free(s->procmaps);
+	s->collector = NULL;
+	s->symbols = NULL;
+	s->procmaps = NULL;
+}
+
+static int build_stacks(struct session *s, const struct wa_snapshot *snap, struct wa_report *r)
+{
+	const struct wa_options *o = s->opts;
+	struct stack_sources src = {
+		.collector = s->collector,
+		.maps = s->procmaps,
+		.symbols = s->symbols,
+		.unwind = o->unwind,
+		.sample_period = o->unwind == WA_UNWIND_DWARF ? o->stack_sample_period : 0,
+		.copy_bytes = o->unwind == WA_UNWIND_DWARF ? o->stack_copy_bytes : 0,
+	};
+
+	collector_drain(s->collector);
+	return stack_attribution_build(r, snap, &src);
+}
+
+/* Opened before tracing starts, so that a bad path is an error before anything is traced. */
+static int open_output(struct session *s)
+{
+	s->out = stdout;
+	if (!s->opts->output_path)
+		return 0;
+	s->out = fopen(s->opts->output_path, "we");
+	if (s->out)
+		return 0;
+	fprintf(stderr, "writeamp: -o %s: %s\n", s->opts->output_path, strerror(errno));
+	s->out = stdout;
+	return -1;
+}
+
+static void close_output(struct session *s)
+{
+	if (s->out && s->out != stdout && fclose(s->out))
+		fprintf(stderr, "writeamp: -o %s: %s\n", s->opts->output_path, strerror(errno));
+	s->out = NULL;
+}
+
 int session_start(struct session *s, const struct wa_options *opts, bool follow_forks)
 {
 	struct tracer_config cfg = {
@@ -113,6 +177,10 @@ int session_start(struct session *s, const struct wa_options *opts, bool follow_
 		.verbose = opts->verbose,
 		.max_procs = opts->max_procs,
 		.max_files = opts->max_files,
+		.unwind = opts->stacks ? opts->unwind : WA_UNWIND_OFF,
+		.stack_sample_period = opts->stack_sample_period,
+		.stack_copy_bytes = opts->stack_copy_bytes,
+		.max_stacks = opts->max_stacks,
 	};
 	char why[512];
 
@@ -122,7 +190,7 @@ int session_start(struct session *s, const struct wa_options *opts, bool follow_
 		fprintf(stderr, "writeamp: %s\n", why);
 		return -1;
 	}
-	if (check_pids_exist(opts))
+	if (check_pids_exist(opts) || open_output(s))
 		return -1;
 	if (opts->dev && device_resolve(opts->dev, &cfg.dev, why, sizeof(why))) {
 		fprintf(stderr, "writeamp: %s\n", why);
@@ -152,6 +220,10 @@ int session_start(struct session *s, const struct wa_options *opts, bool follow_
 		namer_free(s->namer);
 		s->namer = NULL;
 		release_cgroups(s);
+		return -1;
+	}
+	if (opts->stacks && start_stacks(s)) {
+		session_stop(s);
 		return -1;
 	}
 	if (opts->verbose)
@@ -193,12 +265,16 @@ static void learn_cgroups(struct session *s)
 	s->next_learn_s = monotonic_seconds() + LEARN_PERIOD_S;
 }
 
-static int build(struct session *s, const struct wa_snapshot *snap, struct wa_report *r)
+/* Call paths are in the final report only: they are not differenced between intervals. */
+static int build(struct session *s, const struct wa_snapshot *snap, struct wa_report *r,
+		 bool with_stacks)
 {
 	memset(r, 0, sizeof(*r));
 	learn_cgroups(s);
-	if (attribution_build(r, snap, s->namer, s->cgroups)) {
+	if (attribution_build(r, snap, s->namer, s->cgroups) ||
+	    (with_stacks && s->collector && build_stacks(s, snap, r))) {
 		fprintf(stderr, "writeamp: out of memory while building the report\n");
+		attribution_free(r);
 		return -1;
 	}
 	describe(s, r);
@@ -212,12 +288,13 @@ static void print(struct session *s, const struct wa_report *r, const char *titl
 		.hist_top = s->opts->hist_top,
 		.title = title,
 		.view = s->opts->view,
+		.stack_top = s->opts->stack_top,
 	};
 
 	if (s->opts->json)
-		output_json(stdout, r, &o);
+		output_json(s->out, r, &o);
 	else
-		output_text(stdout, r, &o);
+		output_text(s->out, r, &o);
 }
 
 static int take_snapshot(struct session *s, struct wa_snapshot *snap)
@@ -238,7 +315,7 @@ static void print_interval(struct session *s)
 
 	if (take_snapshot(s, &snap))
 		return;
-	if (build(s, &snap, &cumulative) || build(s, &snap, &delta)) {
+	if (build(s, &snap, &cumulative, false) || build(s, &snap, &delta, false)) {
 		snapshot_free(&snap);
 		return;
 	}
@@ -250,7 +327,8 @@ static void print_interval(struct session *s)
 	}
 	delta.interval = true;
 	report_sort(&delta);
-	report_group(&delta);
+	if (report_group(&delta) || findings_build(&delta))
+		fprintf(stderr, "writeamp: out of memory: the interval report is incomplete\n");
 	snprintf(title, sizeof(title), "interval %d", s->intervals);
 	print(s, &delta, title);
 	attribution_free(&delta);
@@ -265,6 +343,26 @@ double session_next_interval_s(const struct session *s)
 	if (s->opts->interval_s <= 0)
 		return FOREVER_S;
 	return s->started_s + (s->intervals + 1) * s->opts->interval_s;
+}
+
+/*
+ * Sleeps until ts passes or a signal comes. --stacks records are read when the kernel wakes
+ * us (first sight of a process, or a filling ring) and at least every STACK_DRAIN_NS, since
+ * samples do not wake us one by one.
+ */
+static int wait_for_records(struct session *s, const struct timespec *ts)
+{
+	struct pollfd pfd = {.fd = s->collector ? collector_fd(s->collector) : -1,
+			     .events = POLLIN};
+	const struct timespec drain = {.tv_nsec = STACK_DRAIN_NS}, *wait = ts;
+	int n;
+
+	if (s->collector && (ts->tv_sec > 0 || ts->tv_nsec > drain.tv_nsec))
+		wait = &drain;
+	n = ppoll(&pfd, s->collector ? 1 : 0, wait, &unblocked_mask);
+	if (s->collector && n >= 0)
+		collector_drain(s->collector);
+	return n;
 }
 
 void session_wait(struct session *s, double until_s)
@@ -286,40 +384,75 @@ void session_wait(struct session *s, double until_s)
 		}
 		ts.tv_sec = (time_t)left;
 		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
-		if (ppoll(NULL, 0, &ts, &unblocked_mask) < 0 && errno == EINTR)
+		if (wait_for_records(s, &ts) < 0 && errno == EINTR)
 			return; /* a signal: the caller decides whether to go on */
 	}
 }
 
+static int write_stack_file(const char *path, const struct wa_report *r, enum wa_weight w,
+			    int (*format)(FILE *, const struct wa_report *, enum wa_weight))
+{
+	FILE *f = fopen(path, "we");
+	int rc;
+
+	if (!f) {
+		fprintf(stderr, "writeamp: cannot write %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	rc = format(f, r, w);
+	if (fclose(f) || rc) {
+		fprintf(stderr, "writeamp: cannot write %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* --folded and --svg; both are written even if one fails. */
+static int write_stack_files(struct session *s, const struct wa_report *r)
+{
+	const struct wa_options *o = s->opts;
+	int rc = 0;
+
+	if (o->folded_path)
+		rc |= write_stack_file(o->folded_path, r, o->weight, output_folded);
+	if (o->svg_path)
+		rc |= write_stack_file(o->svg_path, r, o->weight, output_svg);
+	return rc ? -1 : 0;
+}
+
 int session_final_report(struct session *s)
 {
+	int rc;
 	struct wa_snapshot snap;
 	struct wa_report r;
 
 	if (take_snapshot(s, &snap))
 		return -1;
-	if (build(s, &snap, &r)) {
+	if (build(s, &snap, &r, true)) {
 		snapshot_free(&snap);
 		return -1;
 	}
 	snapshot_free(&snap);
 	report_sort(&r);
-	if (report_group(&r)) {
+	if (report_group(&r) || findings_build(&r)) {
 		fprintf(stderr, "writeamp: out of memory while building the report\n");
 		attribution_free(&r);
 		return -1;
 	}
 	print(s, &r, NULL);
+	rc = write_stack_files(s, &r);
 	attribution_free(&r);
-	return 0;
+	return rc;
 }
 
 void session_stop(struct session *s)
 {
 	if (s->have_last)
 		attribution_free(&s->last);
+	stop_stacks(s);
 	tracer_stop(&s->tracer);
 	namer_free(s->namer);
 	s->namer = NULL;
 	release_cgroups(s);
+	close_output(s);
 }

@@ -6,11 +6,15 @@
 #include <signal.h>
 #include <stdbool.h>
 
+#include <stdio.h>
+
 #include "cgroups.h"
 #include "cli.h"
 #include "model.h"
 #include "names.h"
 #include "snapshot.h"
+#include "stack_collect.h"
+#include "symbolize.h"
 #include "tracer.h"
 #include "writeback.h"
 
@@ -19,9 +23,14 @@ extern volatile sig_atomic_t session_stop_requested;
 
 struct session {
 	const struct wa_options *opts;
+	FILE *out; /* the reports: stdout, or -o FILE */
 	struct tracer tracer;
 	struct wa_namer *namer;
 	struct wa_cgroups *cgroups;
+	/* --stacks */
+	struct wa_procmaps *procmaps;
+	struct wa_symbols *symbols;
+	struct wa_stack_collector *collector;
 	int cgroup_fds[WA_MAX_CGROUP_FILTERS]; /* the --container and --cgroup directories */
 	int ncgroup_fds;
 	double started_s;

@@ -11,7 +11,7 @@
 #include "snapshot.h"
 #include "tracer.h"
 
-#define MAX_KEY_SIZE 32
+#define MAX_KEY_SIZE 64
 
 double monotonic_seconds(void)
 {
@@ -114,6 +114,74 @@ int snapshot_take_files(const struct tracer_maps *maps, struct wa_snapshot *s)
 			  &s->nfiles);
 }
 
+static int compare_trace_id(const void *a, const void *b)
+{
+	const struct snap_trace *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static void note_trace_id(struct wa_snapshot *s, __s64 id)
+{
+	if (id >= 0)
+		s->traces[s->ntraces++].id = (__u32)id;
+}
+
+/* Copies the stacks that the path tables name: kernel stacks, and user stacks in FP mode. */
+static int read_traces(int fd, bool user_ids, struct wa_snapshot *s)
+{
+	size_t kept = 0;
+
+	s->traces = calloc(s->nstacks * 2 + s->nstack_dirty * 2 + 1, sizeof(*s->traces));
+	if (!s->traces)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->nstacks; i++) {
+		note_trace_id(s, s->stacks[i].k.kstack);
+		if (user_ids)
+			note_trace_id(s, (__s64)s->stacks[i].k.user - 1);
+	}
+	for (size_t i = 0; i < s->nstack_dirty && user_ids; i++)
+		note_trace_id(s, (__s64)s->stack_dirty[i].k.stack.user - 1);
+	qsort(s->traces, s->ntraces, sizeof(*s->traces), compare_trace_id);
+	for (size_t i = 0; i < s->ntraces; i++) {
+		struct snap_trace *t = &s->traces[kept];
+
+		if (kept && s->traces[kept - 1].id == s->traces[i].id)
+			continue;
+		t->id = s->traces[i].id;
+		if (bpf_map_lookup_elem(fd, &t->id, t->pc))
+			continue;
+		for (t->n = 0; t->n < WA_STACK_DEPTH && t->pc[t->n]; t->n++)
+			;
+		kept++;
+	}
+	s->ntraces = kept;
+	return 0;
+}
+
+static int read_stacks(const struct tracer_maps *maps, struct wa_snapshot *s)
+{
+	int err = read_table(maps->stack_weights, LAYOUT(struct snap_stack, k, w),
+			     (void **)&s->stacks, &s->nstacks);
+
+	if (!err)
+		err = read_table(maps->stack_dirtied, LAYOUT(struct snap_stack_dirty, k, bytes),
+				 (void **)&s->stack_dirty, &s->nstack_dirty);
+	if (!err)
+		err = read_table(maps->stack_writeback, LAYOUT(struct snap_stack_writeback, k, c),
+				 (void **)&s->stack_writeback, &s->nstack_writeback);
+	if (!err)
+		err = read_traces(maps->stack_traces, maps->unwind == WA_UNWIND_FP, s);
+	return err;
+}
+
+const struct snap_trace *snapshot_trace(const struct wa_snapshot *s, __u32 id)
+{
+	struct snap_trace key = {.id = id};
+
+	return bsearch(&key, s->traces, s->ntraces, sizeof(*s->traces), compare_trace_id);
+}
+
 int snapshot_take(const struct tracer_maps *maps, struct wa_snapshot *s)
 {
 	int err;
@@ -130,6 +198,8 @@ int snapshot_take(const struct tracer_maps *maps, struct wa_snapshot *s)
 				 &s->ndevs);
 	if (!err)
 		err = read_open_txns(maps->txns, s);
+	if (!err && maps->unwind != WA_UNWIND_OFF)
+		err = read_stacks(maps, s);
 	if (err) {
 		snapshot_free(s);
 		return err;
@@ -144,5 +214,9 @@ void snapshot_free(struct wa_snapshot *s)
 	free(s->writers);
 	free(s->files);
 	free(s->devs);
+	free(s->stacks);
+	free(s->stack_dirty);
+	free(s->stack_writeback);
+	free(s->traces);
 	memset(s, 0, sizeof(*s));
 }

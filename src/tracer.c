@@ -111,6 +111,9 @@ static void configure_rodata(struct writeamp_bpf *skel, const struct tracer_conf
 	ro->follow_forks = cfg->follow_forks;
 	ro->filter_dev = cfg->dev;
 	ro->cgroup_filters_n = cfg->ncgroup_fds;
+	ro->stack_unwind = cfg->unwind;
+	ro->stack_sample_period = cfg->stack_sample_period ? cfg->stack_sample_period : 1;
+	ro->stack_copy_bytes = cfg->stack_copy_bytes;
 	if (cfg->comm) {
 		ro->filter_comm = true;
 		strncpy((char *)ro->comm_filter, cfg->comm, sizeof(ro->comm_filter) - 1);
@@ -123,6 +126,19 @@ static void size_maps(struct writeamp_bpf *skel, const struct tracer_config *cfg
 	bpf_map__set_max_entries(skel->maps.selected_tgids, cfg->max_procs);
 	bpf_map__set_max_entries(skel->maps.files, cfg->max_files);
 	bpf_map__set_max_entries(skel->maps.writers, cfg->max_files);
+	if (cfg->unwind == WA_UNWIND_OFF) {
+		/* The stack tables are allocated up front; without --stacks they stay minimal. */
+		bpf_map__set_max_entries(skel->maps.stack_traces, 1);
+		bpf_map__set_max_entries(skel->maps.stack_weights, 1);
+		bpf_map__set_max_entries(skel->maps.stack_dirtied, 1);
+		bpf_map__set_max_entries(skel->maps.stack_writeback, 1);
+		bpf_map__set_max_entries(skel->maps.stack_records, sysconf(_SC_PAGESIZE));
+		return;
+	}
+	bpf_map__set_max_entries(skel->maps.stack_traces, cfg->max_stacks);
+	bpf_map__set_max_entries(skel->maps.stack_weights, cfg->max_stacks);
+	bpf_map__set_max_entries(skel->maps.stack_dirtied, cfg->max_stacks * 2);
+	bpf_map__set_max_entries(skel->maps.stack_writeback, cfg->max_files);
 }
 
 static bool choose_hook(struct tracer *t, const struct hook_spec *h,
@@ -232,7 +248,7 @@ static int seed_tables(struct tracer *t, const struct tracer_config *cfg, char *
 	return 0;
 }
 
-static void remember_map_fds(struct tracer *t)
+static void remember_map_fds(struct tracer *t, __u32 unwind)
 {
 	t->maps = (struct tracer_maps){
 		.procs = bpf_map__fd(t->skel->maps.procs),
@@ -243,6 +259,12 @@ static void remember_map_fds(struct tracer *t)
 		.losses = bpf_map__fd(t->skel->maps.losses),
 		.selected = bpf_map__fd(t->skel->maps.selected_tgids),
 		.cgroups_seen = bpf_map__fd(t->skel->maps.cgroups_seen),
+		.unwind = unwind,
+		.stack_weights = bpf_map__fd(t->skel->maps.stack_weights),
+		.stack_dirtied = bpf_map__fd(t->skel->maps.stack_dirtied),
+		.stack_writeback = bpf_map__fd(t->skel->maps.stack_writeback),
+		.stack_traces = bpf_map__fd(t->skel->maps.stack_traces),
+		.stack_records = bpf_map__fd(t->skel->maps.stack_records),
 	};
 }
 
@@ -298,7 +320,7 @@ int tracer_start(struct tracer *t, const struct tracer_config *cfg, char *why, s
 		load_error(why, len, err, cfg->verbose);
 		goto fail;
 	}
-	remember_map_fds(t);
+	remember_map_fds(t, cfg->unwind);
 	if (seed_tables(t, cfg, why, len) || attach_hooks(t, why, len))
 		goto fail;
 	return 0;

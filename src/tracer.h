@@ -28,6 +28,10 @@ struct tracer_config {
 	bool verbose;
 	unsigned int max_procs;
 	unsigned int max_files;
+	__u32 unwind;		   /* enum wa_unwind: WA_UNWIND_OFF without --stacks */
+	__u32 stack_sample_period; /* DWARF: one user-stack copy in this many calls */
+	__u32 stack_copy_bytes;	   /* DWARF: bytes of user stack per copy */
+	unsigned int max_stacks;
 };
 
 struct tracer_hook {
@@ -47,6 +51,13 @@ struct tracer_maps {
 	int losses;
 	int selected;
 	int cgroups_seen;
+	/* --stacks */
+	__u32 unwind; /* enum wa_unwind; WA_UNWIND_OFF: the stack maps are not read */
+	int stack_weights;
+	int stack_dirtied;
+	int stack_writeback;
+	int stack_traces;
+	int stack_records; /* the ring buffer of samples and first sightings */
 };
 
 struct tracer {

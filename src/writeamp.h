@@ -96,8 +96,87 @@ enum wa_loss {
 	WA_LOSS_RQ_MAP_FULL,
 	WA_LOSS_TASK_STORAGE,
 	WA_LOSS_IOV_TRUNCATED, /* writev with more iovecs than read: requested bytes undercounted */
-	WA_LOSS_TXN_UNFINISHED, /* a commit ended whose start was not seen */
+	WA_LOSS_TXN_UNFINISHED,	  /* a commit ended whose start was not seen */
+	WA_LOSS_STACK_MAP_FULL,	  /* --stacks: weights summed into the process's "[other]" stack */
+	WA_LOSS_STACK_ID,	  /* a stack could not be stored (stack map full or a hash clash) */
+	WA_LOSS_STACK_SAMPLE,	  /* a user-stack copy found the ring buffer full */
+	WA_LOSS_STACK_DIRTY_FULL, /* dirtied bytes not tied to a stack: writeback goes to "[other]"
+				   */
 	WA_LOSS__COUNT,
+};
+
+/* --stacks: how user stacks are unwound. */
+enum wa_unwind {
+	WA_UNWIND_OFF,
+	WA_UNWIND_FP,	 /* frame pointers, in the kernel: exact per stack, no copies */
+	WA_UNWIND_DWARF, /* sampled copies of the user stack, unwound by CFI in user space */
+};
+
+#define WA_STACK_DEPTH	  64	/* frames kept per kernel or user stack */
+#define WA_STACK_COPY_MAX 16384 /* bytes of user stack a sample can carry */
+#define WA_REGS_WORDS	  48	/* room for the architecture's struct pt_regs */
+
+/* Kernel stack ids below zero stand for a phase of the I/O, not for a captured stack. */
+#define WA_KSTACK_NONE	       (-1) /* not captured, or the stack map had no room */
+#define WA_KSTACK_WRITEBACK    (-2) /* written back later by a kernel thread */
+#define WA_KSTACK_JOURNAL      (-3) /* journal commit forced by the sync */
+/*
+ * At a syscall's entry the kernel stack is always entry code and the tracepoint, so it is not
+ * walked: the path's kernel part is the syscall itself, WA_KSTACK_SYSCALL_BASE - enum wa_syscall.
+ */
+#define WA_KSTACK_SYSCALL_BASE (-16)
+#define WA_KSTACK_SYSCALL(sys) (WA_KSTACK_SYSCALL_BASE - (__s32)(sys))
+
+/*
+ * A call path of a process. `user` identifies the user part: with WA_UNWIND_FP the user stack
+ * id plus one, with WA_UNWIND_DWARF the user instruction pointer at the syscall, whose call
+ * paths the samples of that (tgid, user) resolve. 0: not known.
+ */
+struct wa_stack_key {
+	__u32 tgid;
+	__s32 kstack;
+	__u64 user;
+	__u64 leaf_ret; /* WA_UNWIND_FP: the word on top of the user stack; see stacks.c */
+};
+
+struct wa_stack_weights {
+	__u64 calls; /* storage writes */
+	__u64 app_bytes;
+	__u64 syncs;
+	__u64 bytes[WA_CHARGE__COUNT]; /* device bytes */
+	__u64 flushes;
+};
+
+/* Page-cache bytes a call path dirtied in a file, to apportion the file's writeback. */
+struct wa_stack_dirty_key {
+	struct wa_stack_key stack;
+	__u32 dev;
+	__u32 pad;
+	__u64 ino;
+};
+
+/* Device bytes of a process's dirty pages in a file, written back outside its context. */
+struct wa_writeback_charge {
+	__u64 bytes[WA_CHARGE__COUNT];
+};
+
+enum wa_stack_record_kind {
+	WA_REC_FIRST_SIGHT, /* a process got its first stack: read its memory map now */
+	WA_REC_SAMPLE,	    /* registers and the top of the user stack at a syscall */
+};
+
+struct wa_stack_record_head {
+	__u32 kind; /* enum wa_stack_record_kind */
+	__u32 tgid;
+	__u64 user;	 /* the wa_stack_key.user it resolves */
+	__u32 stack_len; /* bytes of stack[] copied, from the user stack pointer up */
+	__u32 pad;
+	__u64 regs[WA_REGS_WORDS]; /* the user registers, as the kernel's struct pt_regs */
+};
+
+struct wa_stack_sample {
+	struct wa_stack_record_head h;
+	__u8 stack[WA_STACK_COPY_MAX];
 };
 
 /* Kernel dev_t layout (MINORBITS), as found in bio->bi_bdev->bd_dev and sb->s_dev. */
@@ -252,7 +331,8 @@ struct wa_txn {
 	__u32 kernel_blocks;
 	__u32 overflow_blocks;
 	__u32 committing;
-	__u32 disk_dev; /* whole disk that the commit's bios went to */
+	__u32 disk_dev;			  /* whole disk that the commit's bios went to */
+	struct wa_stack_key forcer_stack; /* --stacks: the path of the forcing sync */
 	__u64 bytes;
 	__u64 flushes;
 	__u64 fua;

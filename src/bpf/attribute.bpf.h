@@ -9,6 +9,7 @@
 
 #include "records.bpf.h"
 #include "dirtiers.bpf.h"
+#include "stacks.bpf.h"
 
 static __always_inline void charge_proc(__u32 tgid, __u32 kind, __u64 bytes)
 {
@@ -65,6 +66,7 @@ static __always_inline void charge_flags(struct wa_dev_stats *d, bool submitter_
 	if (flush) {
 		__sync_fetch_and_add(&p->dev.flushes, 1);
 		__sync_fetch_and_add(&d->charged_flushes, 1);
+		stack_charge_here(WA_CHARGE_DATA, 0, 1);
 	}
 	if (fua)
 		__sync_fetch_and_add(&p->dev.fua, 1);
@@ -99,13 +101,30 @@ static __always_inline void charge_forced_metadata(struct wa_dev_stats *d, struc
 		return;
 	charge_proc(current_tgid(), WA_CHARGE_METADATA, bytes);
 	charge_device(d, WA_CHARGE_METADATA, bytes);
+	stack_charge_here(WA_CHARGE_METADATA, bytes, 0);
 	if (f)
 		__sync_fetch_and_add(&f->charged.bytes[WA_CHARGE_METADATA], bytes);
 }
 
+/*
+ * A dirtier's share goes to the path of the bio when the dirtier submitted it (fsync), else to
+ * its writeback balance for the file, which user space shares among the paths that dirtied it.
+ */
+static __always_inline void stack_charge_share(const struct wa_file_key *key, __u32 tgid,
+					       __u32 kind, __u64 bytes)
+{
+	const struct wa_stack_key *here = stack_of_bio();
+
+	if (here && here->tgid == tgid)
+		stack_add_device(here, kind, bytes, 0);
+	else
+		stack_note_writeback(tgid, key->dev, key->ino, kind, bytes);
+}
+
 /* Splits a written-back bio of a file among the processes that dirtied its pages. */
 static __always_inline void charge_file_bio(struct wa_dev_stats *d, struct wa_file_stats *f,
-					    __u64 bytes, bool is_bdev, bool forcer)
+					    const struct wa_file_key *key, __u64 bytes,
+					    bool is_bdev, bool forcer)
 {
 	struct dirtier_shares s = {};
 	__u64 nobody;
@@ -119,6 +138,8 @@ static __always_inline void charge_file_bio(struct wa_dev_stats *d, struct wa_fi
 			continue;
 		charge_proc(s.tgid[i], kind, s.bytes[i]);
 		charge_device(d, kind, s.bytes[i]);
+		if (STACKS_ON)
+			stack_charge_share(key, s.tgid[i], kind, s.bytes[i]);
 		if (kind < WA_CHARGE__COUNT)
 			__sync_fetch_and_add(&f->charged.bytes[kind], s.bytes[i]);
 	}
@@ -160,7 +181,7 @@ static __always_inline void charge_page_cache(struct wa_dev_stats *d, struct ino
 				bytes, 0);
 		return;
 	}
-	charge_file_bio(d, f, bytes, is_bdev, forcer);
+	charge_file_bio(d, f, &key, bytes, is_bdev, forcer);
 	if (forcer)
 		note_forced(f, bytes);
 }
@@ -180,6 +201,7 @@ static __always_inline void charge_direct(struct wa_dev_stats *d, struct task_ct
 	}
 	charge_proc(current_tgid(), WA_CHARGE_DATA, bytes);
 	charge_device(d, WA_CHARGE_DATA, bytes);
+	stack_charge_here(WA_CHARGE_DATA, bytes, 0);
 	p = proc_current();
 	if (p)
 		__sync_fetch_and_add(&p->dev.direct_bytes, bytes);

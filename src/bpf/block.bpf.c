@@ -143,12 +143,26 @@ static __always_inline void attribute_bio(struct bio *bio, struct wa_dev_stats *
 	charge_unattributed(d, WA_UNATTR_NO_OWNER, bytes, flush);
 }
 
+/* --stacks: a bio that a selected process submits in its own context gets its call path. */
+static __always_inline struct task_ctx *stack_bio_enter(void *prog)
+{
+	struct task_ctx *tctx;
+
+	if (task_is_kernel_thread(bpf_get_current_task_btf()) || !current_selected())
+		return NULL;
+	tctx = task_ctx_get();
+	if (tctx)
+		stack_begin_bio(prog, tctx);
+	return tctx;
+}
+
 SEC("tp_btf/block_bio_queue")
 int BPF_PROG(block_bio_queue, struct bio *bio)
 {
 	__u32 opf = bio->bi_opf;
 	enum bio_kind kind = kind_of_op(opf & op_mask());
 	struct block_device *bdev = bio->bi_bdev;
+	struct task_ctx *tctx;
 	struct wa_dev_stats *d;
 	__u32 disk;
 	__u64 bytes;
@@ -169,7 +183,10 @@ int BPF_PROG(block_bio_queue, struct bio *bio)
 	flush = kind == BIO_FLUSH ||
 		(opf & req_flag(bpf_core_enum_value(enum req_flag_bits, __REQ_PREFLUSH)));
 	fua = opf & req_flag(bpf_core_enum_value(enum req_flag_bits, __REQ_FUA));
+	tctx = STACKS_ON ? stack_bio_enter(ctx) : NULL;
 	attribute_bio(bio, d, disk, bytes, flush, fua);
+	if (tctx)
+		tctx->in_bio = 0;
 	return 0;
 }
 

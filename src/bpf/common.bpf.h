@@ -18,9 +18,12 @@ extern const volatile __u32 self_tgid;
 extern const volatile bool filter_tgids; /* only tgids in selected_tgids */
 extern const volatile bool filter_comm;	 /* only thread groups whose leader is comm_filter */
 extern const volatile char comm_filter[WA_COMM_LEN];
-extern const volatile __u32 filter_dev;	 /* 0, a whole disk or a partition (kernel dev_t) */
-extern const volatile bool follow_forks; /* children of selected tgids are selected too */
-extern const volatile __u32 cgroup_filters_n; /* only tasks under one of cgroup_filters[0..n) */
+extern const volatile __u32 filter_dev;		 /* 0, a whole disk or a partition (kernel dev_t) */
+extern const volatile bool follow_forks;	 /* children of selected tgids are selected too */
+extern const volatile __u32 cgroup_filters_n;	 /* only tasks under one of cgroup_filters[0..n) */
+extern const volatile __u32 stack_unwind;	 /* enum wa_unwind; off without --stacks */
+extern const volatile __u32 stack_sample_period; /* DWARF: one user-stack copy in this many */
+extern const volatile __u32 stack_copy_bytes;	 /* DWARF: bytes of user stack per copy */
 
 /* True when nothing restricts the processes traced, so unowned I/O is the host's to report. */
 #define SYSTEM_WIDE (!filter_tgids && !filter_comm && !cgroup_filters_n)
@@ -115,6 +118,7 @@ struct dev_sync {
 	__u32 inflight;
 	__u32 last_tgid;
 	__u32 last_selected;
+	struct wa_stack_key last_stack; /* --stacks: the path of the last selected sync */
 };
 
 struct {
@@ -140,6 +144,10 @@ struct task_ctx {
 	__u32 committing; /* a jbd2 thread inside a commit of (commit_dev, commit_tid) */
 	__u32 commit_dev;
 	__u32 commit_tid;
+	__u32 in_bio;	 /* --stacks: bio_stack is the path of the bio being charged */
+	__u32 announced; /* --stacks: user space was told to read this process's memory map */
+	struct wa_stack_key stack;     /* --stacks: the path of the syscall in flight */
+	struct wa_stack_key bio_stack; /* --stacks: the path of the bio being charged */
 };
 
 struct {

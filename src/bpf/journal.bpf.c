@@ -96,6 +96,8 @@ int BPF_PROG(jbd2_start_commit, journal_t *journal, transaction_t *transaction)
 		struct wa_proc_stats *p = proc_of(ds->last_tgid);
 
 		txn->forcer_tgid = ds->last_tgid;
+		if (STACKS_ON)
+			txn->forcer_stack = ds->last_stack;
 		if (p)
 			__sync_fetch_and_add(&p->commits_forced, 1);
 	}
@@ -113,6 +115,7 @@ struct commit_bill {
 	__u32 forcer; /* 0 when the forcer is not selected */
 	__u32 forced;
 	__u32 disk;
+	struct wa_stack_key forcer_stack;
 };
 
 static __always_inline void bill_from_txn(struct commit_bill *b, struct wa_txn *txn)
@@ -130,10 +133,28 @@ static __always_inline void bill_from_txn(struct commit_bill *b, struct wa_txn *
 	b->forcer = txn->forcer_tgid;
 	b->forced = txn->forced;
 	b->disk = txn->disk_dev;
+	b->forcer_stack = txn->forcer_stack;
+}
+
+/*
+ * --stacks: the forcer's share of a commit goes to the path of its sync; another
+ * contributor's to that process's journal path, whose user part is not known.
+ */
+static __always_inline void stack_charge_journal(const struct commit_bill *b, __u32 tgid,
+						 __u64 bytes, __u64 flushes)
+{
+	struct wa_stack_key key = {.tgid = tgid};
+
+	if (tgid == b->forcer)
+		key = b->forcer_stack;
+	key.tgid = tgid;
+	key.kstack = WA_KSTACK_JOURNAL;
+	stack_add_device(&key, WA_CHARGE_JOURNAL, bytes, flushes);
 }
 
 /* tgid 0: a part that belongs to no selected process. */
-static __always_inline void charge_journal(struct wa_dev_stats *d, __u32 tgid, __u64 bytes)
+static __always_inline void charge_journal(struct wa_dev_stats *d, const struct commit_bill *b,
+					   __u32 tgid, __u64 bytes)
 {
 	if (!bytes)
 		return;
@@ -143,6 +164,8 @@ static __always_inline void charge_journal(struct wa_dev_stats *d, __u32 tgid, _
 	}
 	charge_proc(tgid, WA_CHARGE_JOURNAL, bytes);
 	charge_device(d, WA_CHARGE_JOURNAL, bytes);
+	if (STACKS_ON)
+		stack_charge_journal(b, tgid, bytes, 0);
 }
 
 static __always_inline void charge_commit_flushes(struct wa_dev_stats *d, struct commit_bill *b)
@@ -156,6 +179,8 @@ static __always_inline void charge_commit_flushes(struct wa_dev_stats *d, struct
 	if (b->flushes) {
 		__sync_fetch_and_add(&p->dev.flushes, b->flushes);
 		__sync_fetch_and_add(&d->charged_flushes, b->flushes);
+		if (STACKS_ON)
+			stack_charge_journal(b, b->forcer, 0, b->flushes);
 	}
 	if (b->fua)
 		__sync_fetch_and_add(&p->dev.fua, b->fua);
@@ -183,15 +208,15 @@ static __always_inline void charge_commit(struct wa_dev_stats *d, struct commit_
 			__u64 share = b->bytes * b->slot[i].blocks / total;
 
 			if (b->slot[i].tgid && share) {
-				charge_journal(d, b->slot[i].tgid, share);
+				charge_journal(d, b, b->slot[i].tgid, share);
 				given += share;
 			}
 		}
 		others = b->bytes * b->overflow_blocks / total;
-		charge_journal(d, 0, others);
+		charge_journal(d, b, 0, others);
 		given += others;
 	}
-	charge_journal(d, b->forcer, b->bytes - given);
+	charge_journal(d, b, b->forcer, b->bytes - given);
 	charge_commit_flushes(d, b);
 }
 

@@ -5,6 +5,7 @@
  */
 #include "records.bpf.h"
 #include "dirtiers.bpf.h"
+#include "stacks.bpf.h"
 
 /* Kernels before 6.16 called the large folio's page count _folio_nr_pages. */
 struct folio___old {
@@ -69,6 +70,15 @@ static __always_inline bool inode_dev_selected(struct inode *inode, __u32 fmt, _
 	return dev_selected(sb_dev, bdev ? disk_of(bdev) : 0);
 }
 
+/* --stacks: pages dirtied inside a write syscall are tied to the write's call path. */
+static __always_inline void note_dirtying_path(const struct wa_file_key *key, __u64 bytes)
+{
+	struct task_ctx *ctx = task_ctx_peek();
+
+	if (ctx && sys_is_write(ctx->sys) && class_is_storage(ctx->fd_class))
+		stack_note_dirtied(&ctx->stack, key->dev, key->ino, bytes);
+}
+
 /*
  * Kernel threads and, when tracing a selection, other processes still go on the ledger of a
  * file that is tracked, so that the selected process is charged only its own share.
@@ -119,6 +129,8 @@ int BPF_PROG(writeback_dirty_folio, struct folio *folio, struct address_space *m
 		file_note_writer(f, tgid);
 	dirtiers_add(f, tgid, kind, bytes);
 	count_dirtied(f, kind, bytes);
+	if (STACKS_ON)
+		note_dirtying_path(&key, bytes);
 	return 0;
 }
 

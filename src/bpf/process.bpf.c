@@ -10,6 +10,9 @@ const volatile char comm_filter[WA_COMM_LEN] = {};
 const volatile __u32 filter_dev = 0;
 const volatile bool follow_forks = false;
 const volatile __u32 cgroup_filters_n = 0;
+const volatile __u32 stack_unwind = WA_UNWIND_OFF;
+const volatile __u32 stack_sample_period = 1;
+const volatile __u32 stack_copy_bytes = 0;
 
 /* `writeamp run` follows the command's descendants from the moment they are forked. */
 SEC("tp_btf/sched_process_fork")

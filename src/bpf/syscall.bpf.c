@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* syscall.bpf.c: what applications ask for: write, sync and open syscalls, per process and file. */
 #include "records.bpf.h"
+#include "stacks.bpf.h"
 
 /*
  * With bpf_rdonly_cast (Linux 6.2+) a struct file found in the fd table can be read with
@@ -152,6 +153,8 @@ static __always_inline void sync_begin(struct task_ctx *ctx, __u32 dev, bool sel
 	__sync_fetch_and_add(&ds->inflight, 1);
 	ds->last_tgid = current_tgid();
 	ds->last_selected = selected;
+	if (STACKS_ON && selected)
+		ds->last_stack = ctx->stack;
 	ctx->sync_dev = dev;
 	ctx->syncing = 1;
 }
@@ -179,7 +182,7 @@ static __always_inline void enter_synchronous_write(struct task_ctx *ctx)
 		sync_begin(ctx, ctx->dev, true);
 }
 
-static __always_inline int enter_write(struct pt_regs *regs, __u32 sys, const bool fast)
+static __always_inline int enter_write(void *prog, struct pt_regs *regs, __u32 sys, const bool fast)
 {
 	struct file *file = file_of_fd(PT_REGS_PARM1_SYSCALL(regs), fast);
 	struct task_ctx *ctx;
@@ -194,6 +197,8 @@ static __always_inline int enter_write(struct pt_regs *regs, __u32 sys, const bo
 		return 0;
 	ctx->requested = requested_bytes(regs, sys);
 	ctx->sys = sys;
+	if (STACKS_ON && class_is_storage(ctx->fd_class))
+		stack_capture_syscall(prog, regs, sys, ctx);
 	if (class_is_storage(ctx->fd_class) && (ctx->fd_flags & (abi.o_direct | abi.o_dsync)))
 		enter_synchronous_write(ctx);
 	return 0;
@@ -208,7 +213,7 @@ static __always_inline bool sync_takes_fd(__u32 sys)
  * Syncs of unselected processes are followed too, but only so that a journal commit they force
  * is not mistaken for a periodic one; their figures are not kept.
  */
-static __always_inline int enter_sync(struct pt_regs *regs, __u32 sys, bool selected,
+static __always_inline int enter_sync(void *prog, struct pt_regs *regs, __u32 sys, bool selected,
 				      const bool fast)
 {
 	struct task_ctx *ctx = task_ctx_get();
@@ -228,6 +233,8 @@ static __always_inline int enter_sync(struct pt_regs *regs, __u32 sys, bool sele
 	ctx->sys = sys;
 	ctx->counted = selected;
 	ctx->start_ns = bpf_ktime_get_ns();
+	if (STACKS_ON && selected)
+		stack_capture_syscall(prog, regs, sys, ctx);
 	sync_begin(ctx, class_is_storage(ctx->fd_class) ? ctx->dev : 0, selected);
 	return 0;
 }
@@ -264,7 +271,7 @@ static __always_inline int enter_open(struct pt_regs *regs, __u32 sys)
 	return 0;
 }
 
-static __always_inline int on_sys_enter(struct pt_regs *regs, long id, const bool fast)
+static __always_inline int on_sys_enter(void *prog, struct pt_regs *regs, long id, const bool fast)
 {
 	__u32 sys = syscall_kind(id);
 	bool selected;
@@ -273,24 +280,24 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long id, const boo
 		return 0;
 	selected = current_selected();
 	if (sys_is_sync(sys))
-		return enter_sync(regs, sys, selected, fast);
+		return enter_sync(prog, regs, sys, selected, fast);
 	if (!selected)
 		return 0;
 	if (sys_is_write(sys))
-		return enter_write(regs, sys, fast);
+		return enter_write(prog, regs, sys, fast);
 	return enter_open(regs, sys);
 }
 
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
-	return on_sys_enter(regs, id, true);
+	return on_sys_enter(ctx, regs, id, true);
 }
 
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter_probe_read, struct pt_regs *regs, long id)
 {
-	return on_sys_enter(regs, id, false);
+	return on_sys_enter(ctx, regs, id, false);
 }
 
 static const struct wa_write_stats zero_writer;
@@ -332,7 +339,7 @@ static __always_inline struct wa_write_stats *writer_get(struct wa_writer_key *k
 	return bpf_map_lookup_elem(&writers, key);
 }
 
-static __always_inline void exit_write(struct task_ctx *ctx, long ret)
+static __always_inline void exit_write(struct pt_regs *regs, struct task_ctx *ctx, long ret)
 {
 	struct wa_writer_key key = {.tgid = current_tgid(), .dev = ctx->dev, .ino = ctx->ino};
 	__u64 requested = ctx->requested;
@@ -356,6 +363,8 @@ static __always_inline void exit_write(struct task_ctx *ctx, long ret)
 	hist_add(&w->size, requested);
 	if ((w->fd_flags_seen & ctx->fd_flags) != ctx->fd_flags)
 		__sync_fetch_and_or(&w->fd_flags_seen, ctx->fd_flags);
+	if (STACKS_ON && class_is_storage(ctx->fd_class))
+		stack_add_write(regs, &ctx->stack, ret);
 }
 
 static __always_inline __u32 sync_kind_of(__u32 sys)
@@ -363,7 +372,8 @@ static __always_inline __u32 sync_kind_of(__u32 sys)
 	return sys - WA_SYS_FSYNC; /* enum wa_sync_kind follows the order of enum wa_syscall */
 }
 
-static __always_inline void exit_sync(struct task_ctx *ctx, __u32 sys, long ret)
+static __always_inline void exit_sync(struct pt_regs *regs, struct task_ctx *ctx, __u32 sys,
+				      long ret)
 {
 	__u64 us = (bpf_ktime_get_ns() - ctx->start_ns) / 1000;
 	struct wa_proc_stats *p;
@@ -380,6 +390,8 @@ static __always_inline void exit_sync(struct task_ctx *ctx, __u32 sys, long ret)
 	if (ret < 0)
 		__sync_fetch_and_add(&p->sync_errors, 1);
 	hist_add(&p->sync_latency_us, us);
+	if (STACKS_ON)
+		stack_add_sync(regs, &ctx->stack);
 	if (class_is_storage(ctx->fd_class)) {
 		struct wa_file_key fkey = {.dev = ctx->dev, .ino = ctx->ino};
 		struct wa_file_stats *f = file_lookup(&fkey);
@@ -420,9 +432,9 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
 		return 0;
 	ctx->sys = WA_SYS_NONE;
 	if (sys_is_write(sys))
-		exit_write(ctx, ret);
+		exit_write(regs, ctx, ret);
 	else if (sys_is_sync(sys))
-		exit_sync(ctx, sys, ret);
+		exit_sync(regs, ctx, sys, ret);
 	else
 		exit_open(ctx, ret);
 	return 0;

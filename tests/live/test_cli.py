@@ -114,3 +114,20 @@ def test_probe_read_hooks_measure_the_same_as_typed_reads(scratch):
     assert p["write"]["calls"] == 321 and p["write"]["bytes"] == 321 * 77
     assert p["sync"]["fsync"] == 107
     assert any(h["program"] == "sys_enter_probe_read" for h in report["hooks"])
+
+
+def test_output_file_holds_the_report_and_the_commands_stdout_stays_apart(scratch):
+    out = scratch / "report.json"
+    cmd = [str(WRITEAMP), "run", "--json", "-o", str(out), "--settle", "0", "--",
+           "sh", "-c", f"echo command-output; {' '.join(workload('write', '--file', scratch / 'f', '--count', 100, '--size', 48))}"]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "command-output\n", "only the command's own output is on stdout"
+    report = json.loads(out.read_text())
+    proc = only_process(report)
+    assert proc["write"]["calls"] == 100 and proc["write"]["bytes"] == 4800
+
+
+def test_an_output_file_that_cannot_be_created_is_an_error_before_tracing(scratch):
+    p = writeamp("run", "-o", str(scratch / "no-such-dir" / "r.json"), "--", "true")
+    assert_one_line_error(p, "-o", "No such file")

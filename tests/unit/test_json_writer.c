@@ -12,6 +12,7 @@
 #include <string.h>
 #include <jansson.h>
 
+#include "comma_locale.h"
 #include "json_writer.h"
 #include "sanitize.h"
 
@@ -24,12 +25,6 @@
 #define UTF8_CONT_MIN	 0x80
 #define UTF8_C1_CONT_MAX 0x9f
 #define REPLACEMENT_UTF8 "\xef\xbf\xbd" /* U+FFFD */
-#define FIXTURES_ENV	 "WRITEAMP_FIXTURES"
-#define FIXTURES_DEFAULT "tests/unit/fixtures"
-/* A locale whose decimal point is ',': our own copy first, then the system's. */
-#define COMMA_LOCALE_DIR "locale" /* under the fixtures, for LOCPATH */
-#define COMMA_LOCALE	 "decimal_comma"
-#define SYSTEM_COMMA	 "de_DE.UTF-8"
 #define PATH_MAX_LEN	 4096
 
 /* A writer onto a memory stream; finish() returns what was written. */
@@ -272,23 +267,6 @@ static void test_doubles(void **state)
 	check_double(NAN, "[null]\n");
 	check_double(INFINITY, "[null]\n");
 	check_double(-INFINITY, "[null]\n");
-}
-
-/* glibc looks for LOCPATH/<name>/LC_NUMERIC whenever setlocale() is called. */
-static bool use_comma_locale(void)
-{
-	const char *fixtures = getenv(FIXTURES_ENV);
-	char locpath[PATH_MAX_LEN];
-
-	snprintf(locpath, sizeof(locpath), "%s/%s", fixtures ? fixtures : FIXTURES_DEFAULT,
-		 COMMA_LOCALE_DIR);
-	setenv("LOCPATH", locpath, 1);
-	if (!setlocale(LC_NUMERIC, COMMA_LOCALE)) {
-		unsetenv("LOCPATH");
-		if (!setlocale(LC_NUMERIC, SYSTEM_COMMA))
-			return false;
-	}
-	return strcmp(localeconv()->decimal_point, ",") == 0;
 }
 
 static void test_doubles_ignore_locale(void **state)
