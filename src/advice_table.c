@@ -9,43 +9,50 @@
 
 #include "findings.h"
 
+/*
+ * A program is known by its comm (the kernel's 15-byte name), by its command line's first word
+ * (the program's base name, with a process title's trailing ':' dropped: "postgres: walwriter"),
+ * or by a whole word anywhere in the command line (a JVM's main class). Substrings are not
+ * enough: "vim notes-sqlite.txt" is not SQLite.
+ */
 struct software_match {
 	const char *software;
-	const char *comms[4];	 /* exact comm (the kernel's 15-byte name) */
-	const char *cmdlines[3]; /* substrings of the command line */
+	const char *comms[4];
+	const char *programs[4];
+	const char *words[2];
 };
 
 static const struct software_match software[] = {
-	{"redis", {"redis-server", "valkey-server"}, {"redis-server"}},
-	{"postgresql", {"postgres", "postmaster"}, {"postgres:"}},
-	{"mysql", {"mysqld", "mariadbd"}, {"mysqld", "mariadbd"}},
-	{"sqlite", {"sqlite3"}, {"sqlite"}},
-	{"etcd", {"etcd"}, {"/etcd "}},
-	{"rocksdb", {"db_bench"}, {"rocksdb"}},
-	{"kafka", {}, {"kafka.Kafka"}},
-	{"elasticsearch", {}, {"org.elasticsearch"}},
-	{"containerd", {"containerd"}, {}},
+	{"redis", {"redis-server", "valkey-server"}, {"redis-server", "valkey-server"}, {}},
+	{"postgresql", {"postgres", "postmaster"}, {"postgres", "postmaster"}, {}},
+	{"mysql", {"mysqld", "mariadbd"}, {"mysqld", "mariadbd"}, {}},
+	{"sqlite", {"sqlite3"}, {"sqlite3"}, {}},
+	{"etcd", {"etcd"}, {"etcd"}, {}},
+	{"rocksdb", {"db_bench"}, {"db_bench"}, {}},
+	{"kafka", {}, {}, {"kafka.Kafka"}},
+	{"elasticsearch", {}, {}, {"org.elasticsearch.bootstrap.Elasticsearch"}},
+	{"containerd", {"containerd"}, {"containerd"}, {}},
 };
 
-#define REDIS_APPENDFSYNC                                                                    \
+#define REDIS_APPENDFSYNC                                                                          \
 	"appendfsync", "appendfsync everysec (in redis.conf, or CONFIG SET appendfsync everysec)", \
-		"a crash of the host (not of redis) can lose up to 1 s of writes, instead of "    \
+		"a crash of the host (not of redis) can lose up to 1 s of writes, instead of "     \
 		"none with always"
-#define PG_SYNC_COMMIT                                                                        \
-	"synchronous_commit",                                                                  \
-		"synchronous_commit = off for the transactions that can afford it (SET LOCAL), "  \
-		"or commit_delay = 1000 with commit_siblings = 5 to group concurrent commits",    \
+#define PG_SYNC_COMMIT                                                                           \
+	"synchronous_commit",                                                                    \
+		"synchronous_commit = off for the transactions that can afford it (SET LOCAL), " \
+		"or commit_delay = 1000 with commit_siblings = 5 to group concurrent commits",   \
 		"off: a crash can lose the last ~0.6 s (3 x wal_writer_delay) of commits but "   \
 		"never corrupts; commit_delay adds up to 1 ms per commit"
-#define MYSQL_FLUSH_LOG                                                                         \
+#define MYSQL_FLUSH_LOG                                                                          \
 	"innodb_flush_log_at_trx_commit",                                                        \
-		"innodb_flush_log_at_trx_commit = 2 and sync_binlog = 100 (or 0)",                 \
-		"an OS crash or power loss can lose up to 1 s of commits (a mysqld crash loses "   \
+		"innodb_flush_log_at_trx_commit = 2 and sync_binlog = 100 (or 0)",               \
+		"an OS crash or power loss can lose up to 1 s of commits (a mysqld crash loses " \
 		"none with 2); sync_binlog > 1 can lose binlog events a replica has not seen"
-#define SQLITE_WAL                                                                             \
-	"journal_mode",                                                                         \
+#define SQLITE_WAL                                                                                 \
+	"journal_mode",                                                                            \
 		"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL (and group rows in one "       \
-		"BEGIN ... COMMIT)",                                                              \
+		"BEGIN ... COMMIT)",                                                               \
 		"with NORMAL a power loss can roll back the last commits, but the database stays " \
 		"consistent; WAL needs shared memory, so not on network filesystems"
 
@@ -95,21 +102,55 @@ static const struct wa_software_advice advice[] = {
 	 "no setting relaxes it safely"},
 };
 
-static bool matches(const struct software_match *m, const char *comm, const char *cmdline)
+#define LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Whether one of names[] (NULL-terminated or full) is the n bytes at text. */
+static bool one_of(const char *const *names, size_t count, const char *text, size_t n)
 {
-	for (size_t i = 0; i < sizeof(m->comms) / sizeof(m->comms[0]) && m->comms[i]; i++)
-		if (comm && !strcmp(comm, m->comms[i]))
-			return true;
-	for (size_t i = 0; i < sizeof(m->cmdlines) / sizeof(m->cmdlines[0]) && m->cmdlines[i];
-	     i++)
-		if (cmdline && strstr(cmdline, m->cmdlines[i]))
+	for (size_t i = 0; i < count && names[i]; i++)
+		if (strlen(names[i]) == n && !strncmp(text, names[i], n))
 			return true;
 	return false;
 }
 
+/* The command line's program: its first word's base name, without a trailing ':'. */
+static bool program_is(const struct software_match *m, const char *cmdline)
+{
+	size_t n = strcspn(cmdline, " ");
+	const char *base = cmdline;
+
+	for (size_t i = 0; i < n; i++)
+		if (cmdline[i] == '/')
+			base = cmdline + i + 1;
+	n -= (size_t)(base - cmdline);
+	if (n && base[n - 1] == ':')
+		n--;
+	return n && one_of(m->programs, LEN(m->programs), base, n);
+}
+
+static bool word_in(const struct software_match *m, const char *cmdline)
+{
+	for (const char *p = cmdline; *p;) {
+		size_t n = strcspn(p, " ");
+
+		if (n && one_of(m->words, LEN(m->words), p, n))
+			return true;
+		p += n;
+		p += strspn(p, " ");
+	}
+	return false;
+}
+
+static bool matches(const struct software_match *m, const char *comm, const char *cmdline)
+{
+	if (comm && one_of(m->comms, LEN(m->comms), comm, strlen(comm)))
+		return true;
+	return cmdline && (program_is(m, cmdline) || word_in(m, cmdline));
+}
+
 const char *software_of(const char *comm, const char *cmdline)
 {
-	for (size_t i = 0; i < sizeof(software) / sizeof(software[0]); i++)
+	for (size_t i = 0; i < LEN(software); i++)
 		if (matches(&software[i], comm, cmdline))
 			return software[i].software;
 	return NULL;
@@ -117,9 +158,9 @@ const char *software_of(const char *comm, const char *cmdline)
 
 const struct wa_software_advice *software_advice_for(const char *sw, const char *finding)
 {
-	if (!sw)
+	if (!sw || !finding)
 		return NULL;
-	for (size_t i = 0; i < sizeof(advice) / sizeof(advice[0]); i++)
+	for (size_t i = 0; i < LEN(advice); i++)
 		if (!strcmp(advice[i].software, sw) && !strcmp(advice[i].finding, finding))
 			return &advice[i];
 	return NULL;

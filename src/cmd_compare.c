@@ -75,6 +75,7 @@ struct keyed_entry {
 
 struct finding {
 	const char *id, *comm, *file, *container; /* untrusted */
+	const char *severity, *title;		  /* untrusted too: they come from a file */
 	json_int_t pid[NSIDES];			  /* -1 where the finding is not on that side */
 	bool present[NSIDES];
 };
@@ -310,6 +311,8 @@ static struct finding read_finding(const json_t *entry, enum side s)
 		.comm = report_str(target, "comm"),
 		.file = report_str(target, "file"),
 		.container = report_str(target, "container"),
+		.severity = report_str(entry, "severity"),
+		.title = report_str(entry, "title"),
 		.pid = {-1, -1},
 	};
 
@@ -329,6 +332,10 @@ static void merge_finding(struct finding *into, const struct finding *from)
 	}
 	if (!into->container)
 		into->container = from->container;
+	if (!into->severity)
+		into->severity = from->severity;
+	if (!into->title)
+		into->title = from->title;
 }
 
 static int build_findings(struct findings *fs, json_t *const reports[NSIDES])
@@ -565,8 +572,10 @@ static void print_report_line(FILE *out, const json_t *report, const char *file,
 static void print_finding(FILE *out, const struct finding *f)
 {
 	char id[NAME_COLS], comm[NAME_COLS], file[NAME_COLS], container[NAME_COLS];
+	char severity[NAME_COLS];
 
-	fprintf(out, "  %-12s %-28s %-16s %s%s%s\n", status_text[status_of(f)],
+	fprintf(out, "  %-12s %-7s %-28s %-16s %s%s%s\n", status_text[status_of(f)],
+		sanitize_column(severity, sizeof(severity), f->severity),
 		sanitize_column(id, sizeof(id), f->id),
 		sanitize_column(comm, sizeof(comm), f->comm),
 		sanitize_column(file, sizeof(file), f->file), f->container ? "  container " : "",
@@ -688,6 +697,8 @@ static void json_finding(struct json_writer *jw, const struct finding *f)
 {
 	jw_start_object(jw);
 	jw_kv_string(jw, "id", f->id);
+	jw_kv_string(jw, "severity", f->severity);
+	jw_kv_string(jw, "title", f->title);
 	jw_kv_string(jw, "comm", f->comm);
 	jw_kv_string(jw, "file", f->file);
 	jw_kv_string(jw, "container", f->container);

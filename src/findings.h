@@ -14,23 +14,33 @@
 
 struct wa_report;
 
-/* Thresholds, documented in README.md ("Findings"). */
-#define FINDING_MIN_SYNCS	     32	   /* syncs before a sync pattern counts */
+/*
+ * Thresholds, documented in README.md ("Findings"). Each sync rule needs FINDING_MIN_SYNCS
+ * syncs at FINDING_MIN_SYNC_RATE or more (over the traced time, without run's settle wait).
+ */
+#define FINDING_MIN_SYNCS	     32	   /* syncs before a pattern counts: fewer is start-up */
+#define FINDING_MIN_SYNC_RATE	     10.0  /* syncs/s: a timer's 1-5/s is the fix, not the fault */
+#define FINDING_SMALL_SYNC_BYTES     32768 /* app bytes per sync: under 8 pages made durable */
+#define FINDING_MIN_DEVICE_PER_SYNC  4096  /* device bytes per sync: each sync wrote a block */
+#define FINDING_FSYNC_SHARE	     0.5   /* share of fsync among syncs: the fdatasync hint */
 #define FINDING_SMALL_WRITE	     4096  /* bytes: a write smaller than a page */
 #define FINDING_TINY_WRITE	     512   /* bytes: a write smaller than a sector */
-#define FINDING_SYNCS_PER_WRITE	     0.5   /* a sync after (nearly) every write */
+#define FINDING_SYNCS_PER_WRITE	     0.5   /* a sync after (nearly) every write: sync-bound */
 #define FINDING_MIN_AMPLIFICATION    4.0   /* device bytes per app byte worth a finding */
 #define FINDING_MIN_TINY_CALLS	     10000 /* tiny buffered writes before they count */
 #define FINDING_BUFFERED_SYNC_RATIO  0.01  /* at most one sync per 100 writes: buffered */
 #define FINDING_MIN_PAGE_AMP	     2.0   /* dirtied bytes per app byte: partial pages */
-#define FINDING_MIN_OVERWRITE_CALLS  256
+#define FINDING_MAX_DIRTY_FOLIO	     4096  /* bytes per dirtying: above, folios hide the pages */
+#define FINDING_MIN_OVERWRITE_CALLS  256   /* writes before a partial-page pattern counts */
 #define FINDING_SUBPAGE_SHARE	     0.5   /* share of writes smaller than a page */
-#define FINDING_COMMITS_PER_SYNC     0.5   /* journal commits forced per sync */
+#define FINDING_MIN_COMMITS	     32	   /* forced journal commits before they count */
+#define FINDING_COMMITS_PER_SYNC     0.2   /* SQLite's 4 syncs per commit (0.25) must count */
+#define FINDING_COMMIT_INTERVAL_S    5.0   /* ext4's commit=5: the commits left unforced */
 #define FINDING_JOURNAL_DOMINANCE    2.0   /* journal + metadata bytes per data byte */
-#define FINDING_MIN_STAKE_BYTES	     (1u << 20)
-#define FINDING_ABSORBED_RATIO	     4.0   /* app bytes per dirtied byte: rewritten in cache */
-#define FINDING_MIN_SYNCED_FILES     8
-#define FINDING_MIN_NONSTORAGE_CALLS 1000
+#define FINDING_MIN_STAKE_BYTES	     1048576 /* bytes: less is not worth a change */
+#define FINDING_ABSORBED_RATIO	     4.0     /* app bytes per dirtied byte: rewritten in cache */
+#define FINDING_MIN_SYNCED_FILES     8	     /* files synced by one process: "many" */
+#define FINDING_MIN_NONSTORAGE_CALLS 1000    /* non-storage writes worth a note */
 
 #define FINDING_EVIDENCE_MAX 6
 
@@ -59,9 +69,9 @@ struct wa_finding {
 	/* who; comm, container and file are untrusted */
 	__u32 pid;
 	const char *comm;
-	const char *container; /* name, else short id; NULL on the host */
-	const char *file;      /* the heaviest file involved; NULL when none */
-	const char *software;  /* "redis", from the advice table; NULL when not recognised */
+	const char *container;	/* name, else short id; NULL on the host */
+	const char *file;	/* the heaviest file involved; NULL when none */
+	const char *software;	/* "redis", from the advice table; NULL when not recognised */
 	unsigned int processes; /* processes of that comm that showed the same pattern */
 	struct wa_evidence evidence[FINDING_EVIDENCE_MAX];
 	size_t nevidence;
@@ -75,7 +85,7 @@ struct wa_finding {
 int findings_build(struct wa_report *r);
 void findings_free(struct wa_report *r);
 
-/* The advice table (advice_table.c). */
+/* The advice table (advice_table.c); comm, cmdline and software may be NULL. */
 const char *software_of(const char *comm, const char *cmdline);
 const struct wa_software_advice *software_advice_for(const char *software, const char *finding);
 

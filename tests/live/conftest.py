@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import subprocess
+import socket
 import time
 import uuid
 from pathlib import Path
@@ -139,3 +140,21 @@ def journaled_fs():
         subprocess.run(["umount", str(mnt)], check=False)
         subprocess.run(["losetup", "-d", loop], check=False)
         image.unlink(missing_ok=True)
+
+
+# Servers started by the tests (redis, PostgreSQL) listen on a free loopback port.
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"nothing listens on port {port}")

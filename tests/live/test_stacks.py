@@ -8,13 +8,11 @@ unwinding can recover the chain) and with them (chain-fp: the frame-pointer fast
 import json
 import os
 import shutil
-import socket
 import subprocess
-import time
 
 import pytest
 
-from conftest import OUTPUT, REPO, WRITEAMP, only_process
+from conftest import OUTPUT, REPO, WRITEAMP, only_process, free_port, wait_for_port
 
 CHAIN_NOFP = OUTPUT / "tests" / "chain-nofp"
 CHAIN_FP = OUTPUT / "tests" / "chain-fp"
@@ -154,23 +152,6 @@ def test_hostile_process_name_stays_one_folded_frame(scratch):
 
 REDIS_SERVER = shutil.which("redis-server")
 REDIS_BENCHMARK = shutil.which("redis-benchmark")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"nothing listens on port {port}")
 
 
 @pytest.mark.skipif(not REDIS_SERVER or not REDIS_BENCHMARK, reason="redis-server not installed")
