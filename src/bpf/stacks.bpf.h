@@ -84,11 +84,9 @@ static __always_inline struct wa_stack_weights *stack_weights_get(const struct w
 
 	if (w)
 		return w;
-	if (!bpf_map_update_elem(&stack_weights, key, &zero_weights, BPF_NOEXIST)) {
-		if (created)
-			*created = true;
-		announce_process(key->tgid);
-	}
+	/* Its process was announced at its thread's first storage syscall. */
+	if (!bpf_map_update_elem(&stack_weights, key, &zero_weights, BPF_NOEXIST) && created)
+		*created = true;
 	w = bpf_map_lookup_elem(&stack_weights, key);
 	if (w)
 		return w;
