@@ -22,7 +22,8 @@ LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 TOOLS := $(OUTPUT)/tests/workload $(OUTPUT)/tests/workload-static $(OUTPUT)/bench/writeloop \
-	$(OUTPUT)/tests/chain-nofp $(OUTPUT)/tests/chain-fp
+	$(OUTPUT)/bench/floor $(OUTPUT)/bench/floor.bpf.o $(OUTPUT)/tests/chain-nofp \
+	$(OUTPUT)/tests/chain-fp
 
 ifeq ($(V),1)
 Q =
@@ -96,6 +97,15 @@ $(OUTPUT)/tests/chain-fp: tests/workload/chain.c | $(OUTPUT)/tests
 $(OUTPUT)/bench/writeloop: bench/writeloop.c | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+# Empty programs on writeamp's syscall hooks: the benchmark's floor for them.
+$(OUTPUT)/bench/floor.bpf.o: bench/floor.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(INCLUDES) -c $< -o $@
+
+$(OUTPUT)/bench/floor: bench/floor.c | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -lbpf -o $@
 
 test: all
 	$(Q)$(PYTHON) tests/run.py

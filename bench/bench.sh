@@ -27,7 +27,8 @@ readonly BPFTRACE_READY='Attaching 1 probe...'
 readonly PERF_READY='Events enabled' # perf record -D prints it once its events are on
 export BPFTRACE_PROG='tracepoint:syscalls:sys_enter_write { @bytes[comm] = sum(args->count); @cnt[comm] = count(); }'
 export BPFTRACE_EMPTY_PROG='tracepoint:syscalls:sys_enter_write { }'
-readonly DEFAULT_CONDITIONS=none,writeamp,writeamp-stacks,writeamp-idle-container,bpftrace,perf-record
+readonly FLOOR_READY='Floor programs attached.'
+readonly DEFAULT_CONDITIONS=none,writeamp,writeamp-stacks,writeamp-idle-container,syscall-floor,bpftrace,perf-record,empty-prog
 readonly BASELINE=none        # "added ns/write" is measured from this condition
 readonly REFERENCE=bpftrace   # and compared with what this one adds
 
@@ -79,7 +80,9 @@ define_conditions() {
 	# What people run for stacks today; it sees block requests, not the writes themselves.
 	add_condition perf-record "$PERF_READY" \
 		'perf record -g -e block:block_rq_issue -a -D 1 -o "$WORK/perf.data"'
-	add_condition empty-prog  "$BPFTRACE_READY"    'bpftrace -e "$BPFTRACE_EMPTY_PROG"' # the floor
+	add_condition empty-prog  "$BPFTRACE_READY"    'bpftrace -e "$BPFTRACE_EMPTY_PROG"' # its floor
+	# Empty programs on tp_btf/sys_enter and sys_exit: what writeamp pays before its own code.
+	add_condition syscall-floor "$FLOOR_READY"     '"$FLOOR" "$FLOOR_OBJ"'
 }
 
 condition_names() {
@@ -104,6 +107,8 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ROUNDS=$DEFAULT_ROUNDS
 COUNT=$DEFAULT_COUNT
 export WRITEAMP=$REPO_ROOT/writeamp
+export FLOOR=$REPO_ROOT/.output/bench/floor
+export FLOOR_OBJ=$REPO_ROOT/.output/bench/floor.bpf.o
 IDLE_CONTAINER=''
 CONDITIONS=$DEFAULT_CONDITIONS
 WRITELOOP=$REPO_ROOT/.output/bench/writeloop
@@ -196,10 +201,12 @@ check_requirements() {
 	if selected_commands | grep -q '^perf '; then
 		command -v perf >/dev/null || die "perf not found (Debian package linux-perf)"
 	fi
-	if [[ ! -x $WRITELOOP ]]; then
-		make -C "$REPO_ROOT" --no-print-directory .output/bench/writeloop >&2 ||
-			die "make .output/bench/writeloop failed"
-	fi
+	local tool
+	for tool in "$WRITELOOP" "$FLOOR" "$FLOOR_OBJ"; do
+		[[ -e $tool ]] && continue
+		make -C "$REPO_ROOT" --no-print-directory "${tool#"$REPO_ROOT"/}" >&2 ||
+			die "make ${tool#"$REPO_ROOT"/} failed"
+	done
 }
 
 # The loop runs on the last CPU we may use and the tracers' user space on the first, so that

@@ -362,9 +362,15 @@ static bool container_matches(const struct container_dir *c, const char *want)
 	return is_hex_prefix(want) && !strncmp(c->ident.id, want, strlen(want));
 }
 
-static int open_v2_dir(const char *path, char *why, size_t len, const char *what)
+static bool is_cgroup2_dir(int fd)
 {
 	struct statfs sfs;
+
+	return !fstatfs(fd, &sfs) && sfs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+static int open_v2_dir(const char *path, char *why, size_t len, const char *what)
+{
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	char shown[256];
 
@@ -373,7 +379,7 @@ static int open_v2_dir(const char *path, char *why, size_t len, const char *what
 			 sanitize_column(shown, sizeof(shown), path));
 		return -1;
 	}
-	if (fstatfs(fd, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC) {
+	if (!is_cgroup2_dir(fd)) {
 		close(fd);
 		snprintf(why, len, "%s: %s is not in the cgroup v2 hierarchy", what,
 			 sanitize_column(shown, sizeof(shown), path));
@@ -424,6 +430,40 @@ static int open_cgroup(struct wa_cgroups *cg, const char *want, char *why, size_
 	else
 		snprintf(path, sizeof(path), "%s%s%s", cg->root, *want == '/' ? "" : "/", want);
 	return open_v2_dir(path, why, len, "--cgroup");
+}
+
+#define CGROUP_ROOT_ID	 1 /* the root cgroup's kernfs id */
+#define CGROUP_MAX_DEPTH 64
+
+bool cgroup_dir_place(int fd, __u64 *id, __u32 *level)
+{
+	struct stat st;
+	int dir = dup(fd);
+	bool found = false;
+
+	if (dir < 0 || fstat(dir, &st))
+		goto out;
+	*id = st.st_ino;
+	for (__u32 depth = 0; depth < CGROUP_MAX_DEPTH; depth++) {
+		int up;
+
+		if (st.st_ino == CGROUP_ROOT_ID) {
+			*level = depth;
+			found = true;
+			break;
+		}
+		up = openat(dir, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		close(dir);
+		dir = up;
+		/* The mount's top ends the walk: ".." of it is a directory of another filesystem.
+		 */
+		if (dir < 0 || fstat(dir, &st) || !is_cgroup2_dir(dir))
+			break;
+	}
+out:
+	if (dir >= 0)
+		close(dir);
+	return found;
 }
 
 int cgroups_open_filters(struct wa_cgroups *cg, const struct wa_options *opts, int *fds, char *why,

@@ -51,6 +51,13 @@ const struct wa_cgroup_info *cgroups_info(struct wa_cgroups *cg, __u64 id);
 int cgroups_open_filters(struct wa_cgroups *cg, const struct wa_options *opts, int *fds, char *why,
 			 size_t len);
 
+/*
+ * Where the v2 cgroup directory @fd sits in the kernel's tree: its id (the kernfs id, which is
+ * the directory's inode number) and its depth below the root cgroup. False when the depth cannot
+ * be known, as in a cgroup namespace whose mount shows only part of the tree.
+ */
+bool cgroup_dir_place(int fd, __u64 *id, __u32 *level);
+
 /* The display name of a container: its name from metadata, else the short id. */
 const char *container_display_name(const struct wa_cgroup_info *info, char *buf, size_t len);
 

@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "cgroups.h"
 #include "writeamp.h"
 #include "writeamp.skel.h"
 #include "tracer.h"
@@ -111,6 +112,15 @@ static void configure_rodata(struct writeamp_bpf *skel, const struct tracer_conf
 	ro->follow_forks = cfg->follow_forks;
 	ro->filter_dev = cfg->dev;
 	ro->cgroup_filters_n = cfg->ncgroup_fds;
+	for (int i = 0; i < cfg->ncgroup_fds; i++) {
+		__u64 id = 0;
+		__u32 level;
+
+		if (!cgroup_dir_place(cfg->cgroup_fds[i], &id, &level))
+			level = WA_CGROUP_LEVEL_UNKNOWN;
+		ro->cgroup_filter_ids[i] = id;
+		ro->cgroup_filter_levels[i] = level;
+	}
 	ro->stack_unwind = cfg->unwind;
 	ro->stack_sample_period = cfg->stack_sample_period ? cfg->stack_sample_period : 1;
 	ro->stack_copy_bytes = cfg->stack_copy_bytes;

@@ -18,9 +18,11 @@ extern const volatile __u32 self_tgid;
 extern const volatile bool filter_tgids; /* only tgids in selected_tgids */
 extern const volatile bool filter_comm;	 /* only thread groups whose leader is comm_filter */
 extern const volatile char comm_filter[WA_COMM_LEN];
-extern const volatile __u32 filter_dev;		 /* 0, a whole disk or a partition (kernel dev_t) */
-extern const volatile bool follow_forks;	 /* children of selected tgids are selected too */
-extern const volatile __u32 cgroup_filters_n;	 /* only tasks under one of cgroup_filters[0..n) */
+extern const volatile __u32 filter_dev;	      /* 0, a whole disk or a partition (kernel dev_t) */
+extern const volatile bool follow_forks;      /* children of selected tgids are selected too */
+extern const volatile __u32 cgroup_filters_n; /* only tasks under one of cgroup_filters[0..n) */
+extern const volatile __u64 cgroup_filter_ids[WA_MAX_CGROUP_FILTERS];	 /* their kernfs ids */
+extern const volatile __u32 cgroup_filter_levels[WA_MAX_CGROUP_FILTERS]; /* and depths */
 extern const volatile __u32 stack_unwind;	 /* enum wa_unwind; off without --stacks */
 extern const volatile __u32 stack_sample_period; /* DWARF: one user-stack copy in this many */
 extern const volatile __u32 stack_copy_bytes;	 /* DWARF: bytes of user stack per copy */
@@ -218,14 +220,45 @@ static __always_inline bool comm_is_filtered_comm(const char *comm)
 	return true;
 }
 
-/* Ancestry, not equality: a container's processes sit in sub-cgroups of its cgroup too. */
+#define CGROUP_MAX_DEPTH 64 /* deeper cgroups than this are not searched for a filter */
+
+/* Whether @cg is the cgroup of id @id at depth @level, or under it, by a walk up its parents. */
+static __always_inline bool cgroup_is_under(struct cgroup *cg, __u32 level, __u64 id)
+{
+	struct cgroup_subsys_state *css = &cg->self;
+	int steps = cg->level - (int)level;
+
+	if (steps < 0)
+		return false;
+	for (int i = 0; i < CGROUP_MAX_DEPTH && css; i++) {
+		if (i == steps)
+			return css->cgroup->kn->id == id;
+		css = css->parent;
+	}
+	return false;
+}
+
+/*
+ * Ancestry, not equality: a container's processes sit in sub-cgroups of its cgroup too. This
+ * runs on every syscall of every task that the filters leave out, so it walks the task's v2
+ * cgroups with plain loads; only a filter whose depth user space could not learn costs a
+ * helper call.
+ */
 static __always_inline bool current_in_filtered_cgroup(void)
 {
+	struct cgroup *cg = bpf_get_current_task_btf()->cgroups->dfl_cgrp;
+
 	for (__u32 i = 0; i < WA_MAX_CGROUP_FILTERS; i++) {
+		__u32 level = cgroup_filter_levels[i];
+
 		if (i >= cgroup_filters_n)
 			break;
-		if (bpf_current_task_under_cgroup(&cgroup_filters, i) == 1)
+		if (level == WA_CGROUP_LEVEL_UNKNOWN) {
+			if (bpf_current_task_under_cgroup(&cgroup_filters, i) == 1)
+				return true;
+		} else if (cgroup_is_under(cg, level, cgroup_filter_ids[i])) {
 			return true;
+		}
 	}
 	return false;
 }
@@ -233,11 +266,12 @@ static __always_inline bool current_in_filtered_cgroup(void)
 /* Whether the current task's thread group is one the user asked to trace. */
 static __always_inline bool current_selected(void)
 {
-	__u32 tgid = current_tgid();
+	__u32 tgid;
 
-	if (tgid == self_tgid)
-		return false;
 	if (cgroup_filters_n && !current_in_filtered_cgroup())
+		return false;
+	tgid = current_tgid();
+	if (tgid == self_tgid)
 		return false;
 	if (filter_tgids && !bpf_map_lookup_elem(&selected_tgids, &tgid))
 		return false;

@@ -427,6 +427,9 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
 
 	if (sys == WA_SYS_NONE)
 		return 0;
+	/* Only syncs are followed for tasks left out (see enter_sync); the rest skip the lookup. */
+	if (cgroup_filters_n && !sys_is_sync(sys) && !current_in_filtered_cgroup())
+		return 0;
 	ctx = task_ctx_peek();
 	if (!ctx || ctx->sys != sys)
 		return 0;
