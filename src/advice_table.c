@@ -12,26 +12,28 @@
 /*
  * A program is known by its comm (the kernel's 15-byte name), by its command line's first word
  * (the program's base name, with a process title's trailing ':' dropped: "postgres: walwriter"),
- * or by a whole word anywhere in the command line (a JVM's main class). Substrings are not
- * enough: "vim notes-sqlite.txt" is not SQLite.
+ * by a whole word anywhere in the command line (a JVM's main class), or by a shared library it
+ * has mapped (an application that embeds SQLite or RocksDB), named up to its ".so". Substrings
+ * are not enough: "vim notes-sqlite.txt" is not SQLite.
  */
 struct software_match {
 	const char *software;
 	const char *comms[4];
 	const char *programs[4];
 	const char *words[2];
+	const char *libraries[2];
 };
 
 static const struct software_match software[] = {
-	{"redis", {"redis-server", "valkey-server"}, {"redis-server", "valkey-server"}, {}},
-	{"postgresql", {"postgres", "postmaster"}, {"postgres", "postmaster"}, {}},
-	{"mysql", {"mysqld", "mariadbd"}, {"mysqld", "mariadbd"}, {}},
-	{"sqlite", {"sqlite3"}, {"sqlite3"}, {}},
-	{"etcd", {"etcd"}, {"etcd"}, {}},
-	{"rocksdb", {"db_bench"}, {"db_bench"}, {}},
-	{"kafka", {}, {}, {"kafka.Kafka"}},
-	{"elasticsearch", {}, {}, {"org.elasticsearch.bootstrap.Elasticsearch"}},
-	{"containerd", {"containerd"}, {"containerd"}, {}},
+	{"redis", {"redis-server", "valkey-server"}, {"redis-server", "valkey-server"}, {}, {}},
+	{"postgresql", {"postgres", "postmaster"}, {"postgres", "postmaster"}, {}, {}},
+	{"mysql", {"mysqld", "mariadbd"}, {"mysqld", "mariadbd"}, {}, {}},
+	{"sqlite", {"sqlite3"}, {"sqlite3"}, {}, {"libsqlite3"}},
+	{"etcd", {"etcd"}, {"etcd"}, {}, {}},
+	{"rocksdb", {"db_bench"}, {"db_bench"}, {}, {"librocksdb"}},
+	{"kafka", {}, {}, {"kafka.Kafka"}, {}},
+	{"elasticsearch", {}, {}, {"org.elasticsearch.bootstrap.Elasticsearch"}, {}},
+	{"containerd", {"containerd"}, {"containerd"}, {}, {}},
 };
 
 #define REDIS_APPENDFSYNC                                                                          \
@@ -141,17 +143,40 @@ static bool word_in(const struct software_match *m, const char *cmdline)
 	return false;
 }
 
-static bool matches(const struct software_match *m, const char *comm, const char *cmdline)
+/* @libraries holds base names ("libsqlite3.so.0 libc.so.6"); a match ends at ".so". */
+static bool library_in(const struct software_match *m, const char *libraries)
+{
+	for (const char *p = libraries; *p;) {
+		size_t n = strcspn(p, " ");
+		const char *so = strstr(p, ".so");
+
+		if (so && so < p + n &&
+		    one_of(m->libraries, LEN(m->libraries), p, (size_t)(so - p)))
+			return true;
+		p += n;
+		p += strspn(p, " ");
+	}
+	return false;
+}
+
+static bool matches(const struct software_match *m, const char *comm, const char *cmdline,
+		    const char *libraries)
 {
 	if (comm && one_of(m->comms, LEN(m->comms), comm, strlen(comm)))
 		return true;
-	return cmdline && (program_is(m, cmdline) || word_in(m, cmdline));
+	if (cmdline && (program_is(m, cmdline) || word_in(m, cmdline)))
+		return true;
+	return libraries && library_in(m, libraries);
 }
 
-const char *software_of(const char *comm, const char *cmdline)
+/* A program is tried before a library, so that redis linked with some library stays redis. */
+const char *software_of(const char *comm, const char *cmdline, const char *libraries)
 {
 	for (size_t i = 0; i < LEN(software); i++)
-		if (matches(&software[i], comm, cmdline))
+		if (matches(&software[i], comm, cmdline, NULL))
+			return software[i].software;
+	for (size_t i = 0; i < LEN(software); i++)
+		if (matches(&software[i], NULL, NULL, libraries))
 			return software[i].software;
 	return NULL;
 }

@@ -60,6 +60,7 @@ static void proc_row_from(struct wa_proc_row *row, const struct snap_proc *p, st
 	row->overflow = p->tgid == WA_TGID_OVERFLOW;
 	copy_comm(row->comm, s->comm);
 	row->cmdline = row->overflow ? NULL : namer_cmdline(n, p->tgid, s->start_ns);
+	row->libraries = row->overflow ? NULL : namer_libraries(n, p->tgid, s->start_ns);
 	row->cgroup_id = s->cgroup_id;
 	/* The overflow row mixes processes of every cgroup, so it belongs to no group. */
 	row->cgroup = row->overflow ? NULL : cgroups_info(cg, s->cgroup_id);

@@ -538,7 +538,7 @@ static int report_finding(struct wa_report *r, const struct subject *s, const st
 static int diagnose_process(struct wa_report *r, const struct wa_proc_row *p)
 {
 	struct subject s = subject_of(r, p);
-	const char *software = software_of(p->comm, p->cmdline);
+	const char *software = software_of(p->comm, p->cmdline, p->libraries);
 	struct wa_finding found[NRULES];
 	bool fired[NRULES];
 

@@ -85,8 +85,8 @@ struct wa_finding {
 int findings_build(struct wa_report *r);
 void findings_free(struct wa_report *r);
 
-/* The advice table (advice_table.c); comm, cmdline and software may be NULL. */
-const char *software_of(const char *comm, const char *cmdline);
+/* The advice table (advice_table.c); comm, cmdline, libraries and software may be NULL. */
+const char *software_of(const char *comm, const char *cmdline, const char *libraries);
 const struct wa_software_advice *software_advice_for(const char *software, const char *finding);
 
 #endif /* WRITEAMP_FINDINGS_H */

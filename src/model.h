@@ -52,6 +52,7 @@ struct wa_proc_row {
 	bool exited;
 	bool overflow;	     /* the catch-all row for processes the kernel table had no room for */
 	const char *cmdline; /* owned by the namer; NULL when the process was not seen alive */
+	const char *libraries; /* base names of its mapped shared objects, as cmdline */
 	struct wa_figures f;
 };
 

@@ -20,6 +20,9 @@
 #define MOUNTINFO	 "/proc/self/mountinfo"
 #define FILEID_INO32_GEN 1 /* include/linux/exportfs.h: {u32 ino, u32 generation} */
 #define CMDLINE_MAX	 4096
+#define LIBRARIES_MAX	 4096
+#define KEY_CMDLINE	 UINT64_MAX /* the first key word of a process's cmdline entry */
+#define KEY_LIBRARIES	 (UINT64_MAX - 1)
 #define NAME_MAX_LEN	 512
 
 struct mount_entry {
@@ -315,7 +318,7 @@ static bool process_started_at(pid_t pid, __u64 start_ns, long ticks)
 
 const char *namer_cmdline(struct wa_namer *n, pid_t pid, __u64 start_ns)
 {
-	__u64 key[3] = {UINT64_MAX, (__u64)pid, start_ns};
+	__u64 key[3] = {KEY_CMDLINE, (__u64)pid, start_ns};
 	const char *hit = cached(n, key);
 	char path[64], buf[CMDLINE_MAX];
 	size_t got = 0;
@@ -330,6 +333,60 @@ const char *namer_cmdline(struct wa_namer *n, pid_t pid, __u64 start_ns)
 		if (!buf[i])
 			buf[i] = ' ';
 	return remember(n, key, strdup(buf));
+}
+
+/* Whether the space-separated @list already holds the word of @n bytes at @word. */
+static bool holds_word(const char *list, const char *word, size_t n)
+{
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, " ");
+
+		if (len == n && !strncmp(p, word, n))
+			return true;
+		p += len;
+		p += strspn(p, " ");
+	}
+	return false;
+}
+
+/* Appends the base name of a maps line's path if it is a shared object not listed yet. */
+static void add_mapped_library(char *list, size_t cap, const char *line)
+{
+	const char *path = strchr(line, '/'), *base;
+	size_t n, used = strlen(list);
+
+	if (!path)
+		return;
+	base = strrchr(path, '/') + 1;
+	n = strcspn(base, " \n");
+	if (!strstr(base, ".so") || holds_word(list, base, n) || used + n + 2 > cap)
+		return;
+	snprintf(list + used, cap - used, "%s%.*s", used ? " " : "", (int)n, base);
+}
+
+const char *namer_libraries(struct wa_namer *n, pid_t pid, __u64 start_ns)
+{
+	__u64 key[3] = {KEY_LIBRARIES, (__u64)pid, start_ns};
+	const char *hit = cached(n, key);
+	char path[64], line[PATH_MAX + 256], list[LIBRARIES_MAX] = "";
+	FILE *maps;
+
+	if (hit)
+		return hit;
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	if (!process_started_at(pid, start_ns, n->clock_ticks))
+		return NULL;
+	maps = fopen(path, "re");
+	if (!maps)
+		return NULL;
+	while (fgets(line, sizeof(line), maps))
+		add_mapped_library(list, sizeof(list), line);
+	fclose(maps);
+	/* Not remembered if it has exited meanwhile: an empty read says nothing of its libraries.
+	 */
+	if (!*list && !process_started_at(pid, start_ns, n->clock_ticks))
+		return NULL;
+	return remember(n, key, strdup(list));
 }
 
 const char *device_name(__u32 dev, char *buf, size_t len)

@@ -30,6 +30,12 @@ int namer_open_file(struct wa_namer *n, __u32 dev, __u64 ino, __u32 generation, 
 /* The /proc/PID/cmdline of a live process, remembered for after it exits; NULL if never seen. */
 const char *namer_cmdline(struct wa_namer *n, pid_t pid, __u64 start_ns);
 
+/*
+ * The base names of the shared objects a live process has mapped ("libsqlite3.so.0 libc.so.6"),
+ * space-separated, each once; remembered like the cmdline. NULL if never seen.
+ */
+const char *namer_libraries(struct wa_namer *n, pid_t pid, __u64 start_ns);
+
 /* Writes the device's name (vda, loop0, nvme0n1p2) or "MAJ:MIN" into buf. Kernel dev_t. */
 const char *device_name(__u32 dev, char *buf, size_t len);
 

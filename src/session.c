@@ -13,6 +13,7 @@
 #include "grouping.h"
 #include "output.h"
 #include "session.h"
+#include "sightings.h"
 #include "findings.h"
 #include "stack_attribution.h"
 
@@ -222,6 +223,13 @@ int session_start(struct session *s, const struct wa_options *opts, bool follow_
 		release_cgroups(s);
 		return -1;
 	}
+	s->sightings = sightings_new(s->tracer.maps.proc_sightings, s->namer);
+	if (!s->sightings) {
+		fprintf(stderr, "writeamp: cannot read the process ring buffer: %s\n",
+			strerror(errno));
+		session_stop(s);
+		return -1;
+	}
 	if (opts->stacks && start_stacks(s)) {
 		session_stop(s);
 		return -1;
@@ -271,6 +279,7 @@ static int build(struct session *s, const struct wa_snapshot *snap, struct wa_re
 {
 	memset(r, 0, sizeof(*r));
 	learn_cgroups(s);
+	sightings_drain(s->sightings);
 	if (attribution_build(r, snap, s->namer, s->cgroups) ||
 	    (with_stacks && s->collector && build_stacks(s, snap, r))) {
 		fprintf(stderr, "writeamp: out of memory while building the report\n");
@@ -346,21 +355,28 @@ double session_next_interval_s(const struct session *s)
 }
 
 /*
- * Sleeps until ts passes or a signal comes. --stacks records are read when the kernel wakes
- * us (first sight of a process, or a filling ring) and at least every STACK_DRAIN_NS, since
- * samples do not wake us one by one.
+ * Sleeps until ts passes or a signal comes. A process's first sighting wakes us at once, to
+ * read its names while it lives. --stacks records are read when the kernel wakes us (first
+ * sight of a process, or a filling ring) and at least every STACK_DRAIN_NS, since samples do
+ * not wake us one by one.
  */
 static int wait_for_records(struct session *s, const struct timespec *ts)
 {
-	struct pollfd pfd = {.fd = s->collector ? collector_fd(s->collector) : -1,
-			     .events = POLLIN};
+	struct pollfd pfd[2] = {{.fd = sightings_fd(s->sightings), .events = POLLIN}};
 	const struct timespec drain = {.tv_nsec = STACK_DRAIN_NS}, *wait = ts;
+	nfds_t nfds = 1;
 	int n;
 
-	if (s->collector && (ts->tv_sec > 0 || ts->tv_nsec > drain.tv_nsec))
-		wait = &drain;
-	n = ppoll(&pfd, s->collector ? 1 : 0, wait, &unblocked_mask);
-	if (s->collector && n >= 0)
+	if (s->collector) {
+		pfd[nfds++] = (struct pollfd){.fd = collector_fd(s->collector), .events = POLLIN};
+		if (ts->tv_sec > 0 || ts->tv_nsec > drain.tv_nsec)
+			wait = &drain;
+	}
+	n = ppoll(pfd, nfds, wait, &unblocked_mask);
+	if (n < 0)
+		return n;
+	sightings_drain(s->sightings);
+	if (s->collector)
 		collector_drain(s->collector);
 	return n;
 }
@@ -450,6 +466,8 @@ void session_stop(struct session *s)
 	if (s->have_last)
 		attribution_free(&s->last);
 	stop_stacks(s);
+	sightings_free(s->sightings);
+	s->sightings = NULL;
 	tracer_stop(&s->tracer);
 	namer_free(s->namer);
 	s->namer = NULL;

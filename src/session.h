@@ -26,6 +26,7 @@ struct session {
 	FILE *out; /* the reports: stdout, or -o FILE */
 	struct tracer tracer;
 	struct wa_namer *namer;
+	struct wa_sightings *sightings; /* names processes at their first storage write */
 	struct wa_cgroups *cgroups;
 	/* --stacks */
 	struct wa_procmaps *procmaps;

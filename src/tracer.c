@@ -269,6 +269,7 @@ static void remember_map_fds(struct tracer *t, __u32 unwind)
 		.losses = bpf_map__fd(t->skel->maps.losses),
 		.selected = bpf_map__fd(t->skel->maps.selected_tgids),
 		.cgroups_seen = bpf_map__fd(t->skel->maps.cgroups_seen),
+		.proc_sightings = bpf_map__fd(t->skel->maps.proc_sightings),
 		.unwind = unwind,
 		.stack_weights = bpf_map__fd(t->skel->maps.stack_weights),
 		.stack_dirtied = bpf_map__fd(t->skel->maps.stack_dirtied),

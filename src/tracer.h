@@ -51,6 +51,7 @@ struct tracer_maps {
 	int losses;
 	int selected;
 	int cgroups_seen;
+	int proc_sightings; /* the ring buffer of processes seen for the first time */
 	/* --stacks */
 	__u32 unwind; /* enum wa_unwind; WA_UNWIND_OFF: the stack maps are not read */
 	int stack_weights;

@@ -9,17 +9,18 @@
 #include <linux/bpf.h>
 #endif
 
-#define WA_COMM_LEN		16
-#define WA_NAME_LEN		64 /* leaf name of a file, kept for files whose path cannot be resolved */
-#define WA_CGROUP_LEAF_LEN	96 /* "cri-containerd-<64 hex>.scope" fits */
-#define WA_MAX_CGROUP_FILTERS	16
-#define WA_CGROUP_LEVEL_UNKNOWN 0xffffffffu /* a filter whose depth is unknown: checked by helper \
-					     */
-#define WA_HIST_SLOTS		32 /* slot 0 holds 0, slot k holds [2^(k-1), 2^k); the last is open */
-#define WA_FILE_DIRTIERS	4 /* processes whose pending dirty bytes a file record tracks */
-#define WA_TXN_SLOTS		4 /* processes whose journal blocks a transaction record tracks */
-#define WA_MAX_SYSCALLS		1024
-#define WA_SMALL_WRITE		512 /* a write below this is "small" whatever the page size */
+#define WA_COMM_LEN	      16
+#define WA_NAME_LEN	      64 /* leaf name of a file, kept for files whose path cannot be resolved */
+#define WA_CGROUP_LEAF_LEN    96 /* "cri-containerd-<64 hex>.scope" fits */
+#define WA_MAX_CGROUP_FILTERS 16
+#define WA_CGROUP_LEVEL_UNKNOWN                                                   \
+	0xffffffffu	    /* a filter whose depth is unknown: checked by helper \
+			     */
+#define WA_HIST_SLOTS	 32 /* slot 0 holds 0, slot k holds [2^(k-1), 2^k); the last is open */
+#define WA_FILE_DIRTIERS 4  /* processes whose pending dirty bytes a file record tracks */
+#define WA_TXN_SLOTS	 4  /* processes whose journal blocks a transaction record tracks */
+#define WA_MAX_SYSCALLS	 1024
+#define WA_SMALL_WRITE	 512 /* a write below this is "small" whatever the page size */
 
 /* The syscalls writeamp follows; user space maps the kernel's syscall numbers onto these. */
 enum wa_syscall {
@@ -166,6 +167,18 @@ enum wa_stack_record_kind {
 	WA_REC_FIRST_SIGHT, /* a process got its first stack: read its memory map now */
 	WA_REC_SAMPLE,	    /* registers and the top of the user stack at a syscall */
 };
+
+/*
+ * A process's first record was made: user space reads its command line and libraries while
+ * it is alive, since a process that exits before the report takes them along.
+ */
+struct wa_proc_sighting {
+	__u32 tgid;
+	__u32 pad;
+	__u64 start_ns; /* the leader's start_time, which tells a reused pid apart */
+};
+
+#define WA_SIGHTING_RING_BYTES (64 * 1024)
 
 struct wa_stack_record_head {
 	__u32 kind; /* enum wa_stack_record_kind */

@@ -72,6 +72,12 @@ struct {
 	__type(value, struct wa_proc_stats);
 } procs SHARED_MAP;
 
+/* Processes whose record was just made; see struct wa_proc_sighting. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, WA_SIGHTING_RING_BYTES);
+} proc_sightings SHARED_MAP;
+
 /* Every cgroup a process record was created in; user space names them while they exist. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

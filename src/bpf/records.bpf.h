@@ -27,6 +27,22 @@ static __always_inline void proc_take_cgroup(struct wa_proc_stats *p, struct tas
 	note_cgroup(p->cgroup_id, task);
 }
 
+/*
+ * Once per process, so the wakeup is forced: the reader must get to /proc before a short-lived
+ * process exits. A full ring only means its names are read at the report instead.
+ */
+static __always_inline void announce_sighting(__u32 tgid, __u64 start_ns)
+{
+	struct wa_proc_sighting *r = bpf_ringbuf_reserve(&proc_sightings, sizeof(*r), 0);
+
+	if (!r)
+		return;
+	r->tgid = tgid;
+	r->pad = 0;
+	r->start_ns = start_ns;
+	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
+}
+
 static __always_inline void proc_record_init(struct wa_proc_stats *p, struct task_struct *task)
 {
 	struct task_struct *leader = task->group_leader;
@@ -35,6 +51,7 @@ static __always_inline void proc_record_init(struct wa_proc_stats *p, struct tas
 	p->start_ns = leader->start_time;
 	p->ppid = leader->real_parent->tgid;
 	proc_take_cgroup(p, task);
+	announce_sighting(leader->tgid, p->start_ns);
 }
 
 /*

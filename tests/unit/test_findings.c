@@ -359,18 +359,18 @@ static void test_odd_input_does_not_crash(void **state)
 static void test_software_recognition(void **state)
 {
 	(void)state;
-	assert_null(software_of(NULL, NULL));
-	assert_null(software_of("", ""));
-	assert_string_equal(software_of("redis-server", NULL), "redis");
-	assert_string_equal(software_of(NULL, "/usr/bin/redis-server *:6379"), "redis");
-	assert_string_equal(software_of("postgres", NULL), "postgresql");
-	assert_string_equal(software_of(NULL, "postgres: walwriter   "), "postgresql");
-	assert_string_equal(software_of("sqlite3", NULL), "sqlite");
-	assert_string_equal(software_of("java", "java -cp x kafka.Kafka server.properties"),
+	assert_null(software_of(NULL, NULL, NULL));
+	assert_null(software_of("", "", NULL));
+	assert_string_equal(software_of("redis-server", NULL, NULL), "redis");
+	assert_string_equal(software_of(NULL, "/usr/bin/redis-server *:6379", NULL), "redis");
+	assert_string_equal(software_of("postgres", NULL, NULL), "postgresql");
+	assert_string_equal(software_of(NULL, "postgres: walwriter   ", NULL), "postgresql");
+	assert_string_equal(software_of("sqlite3", NULL, NULL), "sqlite");
+	assert_string_equal(software_of("java", "java -cp x kafka.Kafka server.properties", NULL),
 			    "kafka");
 	/* a name that merely contains the program's is not it */
-	assert_null(software_of("vim", "vim notes-sqlite3.txt"));
-	assert_null(software_of("bash", "bash /opt/redis-server-backup.sh"));
+	assert_null(software_of("vim", "vim notes-sqlite3.txt", NULL));
+	assert_null(software_of("bash", "bash /opt/redis-server-backup.sh", NULL));
 	assert_null(software_advice_for(NULL, "small-sync-writes"));
 	assert_null(software_advice_for("redis", NULL));
 	assert_null(software_advice_for("nosuch", "small-sync-writes"));
