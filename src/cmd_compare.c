@@ -73,11 +73,17 @@ struct keyed_entry {
 	struct figures f;
 };
 
+/*
+ * A finding is keyed by id, container, comm and file. The container is part of the key
+ * because two containers of one image write the same paths (/data/appendonly.aof).
+ */
 struct finding {
-	const char *id, *comm, *file, *container; /* untrusted */
-	const char *severity, *title;		  /* untrusted too: they come from a file */
-	json_int_t pid[NSIDES];			  /* -1 where the finding is not on that side */
+	const char *id, *container, *comm; /* untrusted */
+	const char *file[NSIDES];	   /* per side: a rotated file differs; NULL: none */
+	const char *severity, *title;	   /* untrusted too: they come from a file */
+	json_int_t pid[NSIDES];		   /* -1 where the finding is not on that side */
 	bool present[NSIDES];
+	bool by_directory; /* matched by a file in the same directory, not by its path */
 };
 
 struct findings {
@@ -106,7 +112,9 @@ static const char usage_text[] =
 	"each process (matched by comm; processes sharing a comm are summed), container (by\n"
 	"name, else id) and file (by path): app bytes, device bytes, syncs and amplification,\n"
 	"before and after, with the ratio after/before (\"-\" where it is undefined, e.g. 0\n"
-	"before). Then the totals, and which findings are gone, new or still there.\n"
+	"before). Then the totals, and which findings are gone, new or still there: matched\n"
+	"by id, container, comm and file, else (for rotating files such as WAL segments) by a\n"
+	"file in the same directory.\n"
 	"\n"
 	"  --top N     rows per table, by device bytes before + after (default 10; 0: all)\n"
 	"  --json      print the comparison as one JSON document\n"
@@ -286,15 +294,29 @@ static const char *or_empty(const char *s)
 	return s ? s : "";
 }
 
-static int compare_findings(const struct finding *x, const struct finding *y)
+/* The file a finding is keyed by: that of the first report it is in. */
+static const char *key_file(const struct finding *f)
+{
+	return f->present[BEFORE] ? f->file[BEFORE] : f->file[AFTER];
+}
+
+/* Everything but the file: what a directory match must share. */
+static int compare_finding_owners(const struct finding *x, const struct finding *y)
 {
 	int c = strcmp(or_empty(x->id), or_empty(y->id));
 
 	if (!c)
-		c = strcmp(or_empty(x->comm), or_empty(y->comm));
+		c = strcmp(or_empty(x->container), or_empty(y->container));
 	if (!c)
-		c = strcmp(or_empty(x->file), or_empty(y->file));
+		c = strcmp(or_empty(x->comm), or_empty(y->comm));
 	return c;
+}
+
+static int compare_findings(const struct finding *x, const struct finding *y)
+{
+	int c = compare_finding_owners(x, y);
+
+	return c ? c : strcmp(or_empty(key_file(x)), or_empty(key_file(y)));
 }
 
 static int compare_findings_qsort(const void *a, const void *b)
@@ -308,15 +330,15 @@ static struct finding read_finding(const json_t *entry, enum side s)
 	const json_t *pid = json_object_get(target, "pid");
 	struct finding f = {
 		.id = report_str(entry, "id"),
-		.comm = report_str(target, "comm"),
-		.file = report_str(target, "file"),
 		.container = report_str(target, "container"),
+		.comm = report_str(target, "comm"),
 		.severity = report_str(entry, "severity"),
 		.title = report_str(entry, "title"),
 		.pid = {-1, -1},
 	};
 
 	f.present[s] = true;
+	f.file[s] = report_str(target, "file");
 	f.pid[s] = json_is_integer(pid) ? json_integer_value(pid) : -1;
 	return f;
 }
@@ -329,18 +351,99 @@ static void merge_finding(struct finding *into, const struct finding *from)
 			continue;
 		into->present[s] = true;
 		into->pid[s] = from->pid[s];
+		into->file[s] = from->file[s];
 	}
-	if (!into->container)
-		into->container = from->container;
 	if (!into->severity)
 		into->severity = from->severity;
 	if (!into->title)
 		into->title = from->title;
 }
 
+/* The length of @path's directory part including its last '/'; 0 when it has none. */
+static size_t directory_len(const char *path)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+
+	return slash ? (size_t)(slash - path) + 1 : 0;
+}
+
+/* Unresolved paths ("vda:inode 12") have no directory, so they never match this way. */
+static bool same_directory(const char *a, const char *b)
+{
+	size_t n = directory_len(a);
+
+	return n && n == directory_len(b) && !memcmp(a, b, n);
+}
+
+static bool only_in(const struct finding *f, enum side s)
+{
+	return f->present[s] && !f->present[s == BEFORE ? AFTER : BEFORE];
+}
+
+/* Pairs each finding only before with the first one only after on a file of its directory. */
+static void pair_by_directory(struct finding *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!only_in(&v[i], BEFORE))
+			continue;
+		for (size_t j = 0; j < n; j++) {
+			if (!only_in(&v[j], AFTER) ||
+			    !same_directory(v[i].file[BEFORE], v[j].file[AFTER]))
+				continue;
+			merge_finding(&v[i], &v[j]);
+			v[i].by_directory = true;
+			v[j].present[AFTER] = false; /* folded into v[i]: dropped below */
+			break;
+		}
+	}
+}
+
+/*
+ * Rotating files (PostgreSQL's WAL segments, redis's appendonly.aof.N.incr.aof) give the
+ * same finding on another file after the change: a finding gone from one file of a
+ * directory and new on another file of it, for the same id, container and comm, is one
+ * finding still there. Each pairs at most once, first with first in path order. @v is
+ * sorted, so the findings of one id, container and comm are next to each other.
+ */
+static void match_by_directory(struct finding *v, size_t n)
+{
+	size_t end;
+
+	for (size_t start = 0; start < n; start = end) {
+		for (end = start + 1; end < n && !compare_finding_owners(&v[start], &v[end]); end++)
+			continue;
+		pair_by_directory(v + start, end - start);
+	}
+}
+
+static size_t drop_folded(struct finding *v, size_t n)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i].present[BEFORE] || v[i].present[AFTER])
+			v[out++] = v[i];
+	return out;
+}
+
+/* Sorting brings the findings of one key (within and across reports) together. */
+static size_t merge_exact(struct finding *v, size_t n)
+{
+	size_t out = 0;
+
+	qsort(v, n, sizeof(*v), compare_findings_qsort);
+	for (size_t i = 0; i < n; i++) {
+		if (out && !compare_findings(&v[out - 1], &v[i]))
+			merge_finding(&v[out - 1], &v[i]);
+		else
+			v[out++] = v[i];
+	}
+	return out;
+}
+
 static int build_findings(struct findings *fs, json_t *const reports[NSIDES])
 {
-	size_t total = 0, n = 0, out = 0;
+	size_t total = 0, n = 0;
 	struct finding *v;
 
 	for (int s = 0; s < NSIDES; s++) {
@@ -356,21 +459,16 @@ static int build_findings(struct findings *fs, json_t *const reports[NSIDES])
 		const json_t *entry;
 		size_t index;
 
+		/* report_file_load() has checked that each entry is a finding object */
 		json_array_foreach(json_object_get(reports[s], "findings"), index, entry)
 		{
-			if (json_is_object(entry))
-				v[n++] = read_finding(entry, s);
+			v[n++] = read_finding(entry, s);
 		}
 	}
-	qsort(v, n, sizeof(*v), compare_findings_qsort);
-	for (size_t i = 0; i < n; i++) {
-		if (out && !compare_findings(&v[out - 1], &v[i]))
-			merge_finding(&v[out - 1], &v[i]);
-		else
-			v[out++] = v[i];
-	}
+	n = merge_exact(v, n);
+	match_by_directory(v, n);
 	fs->v = v;
-	fs->n = out;
+	fs->n = drop_folded(v, n);
 	return 0;
 }
 
@@ -572,14 +670,20 @@ static void print_report_line(FILE *out, const json_t *report, const char *file,
 static void print_finding(FILE *out, const struct finding *f)
 {
 	char id[NAME_COLS], comm[NAME_COLS], file[NAME_COLS], container[NAME_COLS];
-	char severity[NAME_COLS];
+	char severity[NAME_COLS], after_file[NAME_COLS];
 
-	fprintf(out, "  %-12s %-7s %-28s %-16s %s%s%s\n", status_text[status_of(f)],
+	fprintf(out, "  %-12s %-7s %-28s %-16s %s", status_text[status_of(f)],
 		sanitize_column(severity, sizeof(severity), f->severity),
 		sanitize_column(id, sizeof(id), f->id),
 		sanitize_column(comm, sizeof(comm), f->comm),
-		sanitize_column(file, sizeof(file), f->file), f->container ? "  container " : "",
-		sanitize_column(container, sizeof(container), f->container));
+		sanitize_column(file, sizeof(file), key_file(f)));
+	if (f->by_directory)
+		fprintf(out, " -> %s (same directory)",
+			sanitize_column(after_file, sizeof(after_file), f->file[AFTER]));
+	if (f->container)
+		fprintf(out, "  container %s",
+			sanitize_column(container, sizeof(container), f->container));
+	fputc('\n', out);
 }
 
 static void print_findings(FILE *out, const struct findings *fs, const struct compare_args *args)
@@ -591,7 +695,8 @@ static void print_findings(FILE *out, const struct findings *fs, const struct co
 		return;
 	}
 	fprintf(out,
-		"\nFINDINGS, matched by id, comm and file: %zu gone, %zu still there, %zu new\n",
+		"\nFINDINGS, matched by id, container, comm and file (else a file in the same "
+		"directory): %zu gone, %zu still there, %zu new\n",
 		count_status(fs, GONE), count_status(fs, STILL), count_status(fs, NEW));
 	for (int s = 0; s < NSIDES; s++)
 		if (!fs->carried[s])
@@ -699,9 +804,9 @@ static void json_finding(struct json_writer *jw, const struct finding *f)
 	jw_kv_string(jw, "id", f->id);
 	jw_kv_string(jw, "severity", f->severity);
 	jw_kv_string(jw, "title", f->title);
-	jw_kv_string(jw, "comm", f->comm);
-	jw_kv_string(jw, "file", f->file);
 	jw_kv_string(jw, "container", f->container);
+	jw_kv_string(jw, "comm", f->comm);
+	jw_kv_string(jw, "file", key_file(f));
 	for (int s = 0; s < NSIDES; s++) {
 		char key[16];
 
@@ -710,7 +815,13 @@ static void json_finding(struct json_writer *jw, const struct finding *f)
 			jw_kv_i64(jw, key, f->pid[s]);
 		else
 			jw_kv_null(jw, key);
+		snprintf(key, sizeof(key), "%s_file", side_names[s]);
+		jw_kv_string(jw, key, f->present[s] ? f->file[s] : NULL);
 	}
+	if (status_of(f) == STILL)
+		jw_kv_string(jw, "matched_by", f->by_directory ? "directory" : "file");
+	else
+		jw_kv_null(jw, "matched_by");
 	jw_end_object(jw);
 }
 

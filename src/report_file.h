@@ -12,8 +12,11 @@
  * writeamp writes (WA_SCHEMA_VERSION) and return its root object, to be json_decref()'d.
  *
  * Returns NULL with a one-line @why naming the file when it cannot be read, is not JSON, is
- * not a writeamp report, or carries another schema version. The file name in @why is
- * sanitized for the terminal.
+ * not a writeamp report, or carries another schema version. Also when an entry of
+ * processes[], files[], containers[] or findings[] is malformed: not an object, or without
+ * the member that names it (comm, path, id; a finding's target with its comm); @why then
+ * names the entry and the member, as in "files[3].path is a number; it must be a string".
+ * The file name in @why is sanitized for the terminal.
  */
 json_t *report_file_load(const char *path, char *why, size_t len);
 
