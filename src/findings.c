@@ -23,6 +23,20 @@ enum file_pick {
 	PICK_DEVICE,  /* the most device bytes (and app bytes) */
 	PICK_SYNCED,  /* of the files it synced, the most device bytes */
 	PICK_DIRTIED, /* the most page-cache bytes dirtied */
+	PICK_DIRECT,  /* the O_DIRECT files: the most device bytes, else the most refused writes */
+};
+
+/*
+ * A process's O_DIRECT writes, told apart by its files, since the report keeps no fd flags
+ * per file: a file whose device bytes include bios without page-cache pages took O_DIRECT
+ * writes, and in a process that opened O_DIRECT, a file on which every write failed had them
+ * refused (misaligned direct I/O fails with EINVAL on ext4 and xfs).
+ */
+struct direct_writes {
+	__u64 calls;	/* writes to the files that took O_DIRECT bios */
+	__u64 bytes;	/* what those writes wrote */
+	__u64 device;	/* device bytes charged to those files */
+	__u64 rejected; /* failed writes to files on which no write succeeded */
 };
 
 /* What the rules see of one process. */
@@ -42,6 +56,7 @@ struct subject {
 	double device_per_sync; /* device bytes per sync, NAN without syncs */
 	double commits_per_sync;
 	size_t files_synced;
+	struct direct_writes direct;
 };
 
 struct rule {
@@ -258,9 +273,13 @@ static bool journal_dominates(const struct subject *s, struct wa_finding *out)
 	return true;
 }
 
+/*
+ * The page bytes as pages_dirtied counts them: a large folio is reported dirtied whole, which
+ * would hide how much of the writing the cache absorbed.
+ */
 static bool overwritten_in_cache(const struct subject *s, struct wa_finding *out)
 {
-	double absorbed = ratio((double)s->f->write_bytes, (double)s->f->dirtied_bytes);
+	double absorbed = ratio((double)s->f->write_bytes, (double)pages_dirtied(s->f));
 
 	if (s->f->write_bytes < FINDING_MIN_STAKE_BYTES || !(absorbed >= FINDING_ABSORBED_RATIO) ||
 	    !(s->syncs_per_write <= FINDING_BUFFERED_SYNC_RATIO))
@@ -292,17 +311,38 @@ static bool files_synced_one_by_one(const struct subject *s, struct wa_finding *
 	return true;
 }
 
+static double direct_bytes_per_write(const struct direct_writes *d)
+{
+	return ratio((double)d->bytes, (double)d->calls);
+}
+
+/* Under a block, the filesystem must zero or read around the rest of the block on the device. */
+static bool direct_writes_under_a_block(const struct direct_writes *d)
+{
+	return d->calls >= FINDING_MIN_DIRECT_CALLS &&
+	       direct_bytes_per_write(d) < FINDING_DIRECT_BLOCK;
+}
+
 static bool direct_io_small(const struct subject *s, struct wa_finding *out)
 {
-	if (!s->f->opens_direct || !s->f->write_calls ||
-	    !(s->avg < FINDING_SMALL_WRITE || s->f->write_errors))
+	const struct direct_writes *d = &s->direct;
+	bool small = direct_writes_under_a_block(d);
+
+	if (!small && !d->rejected)
 		return false;
-	evidence(out, "direct_opens", (double)s->f->opens_direct, ">", 0, "calls");
-	evidence(out, "avg_write_bytes", s->avg, "<", FINDING_SMALL_WRITE, "bytes");
-	if (s->f->write_errors)
-		evidence(out, "write_errors", (double)s->f->write_errors, ">", 0, "calls");
-	out->stake_bytes = s->device;
-	out->saving_bytes = saving_by_batching(s);
+	if (small) {
+		evidence(out, "direct_write_calls", (double)d->calls,
+			 ">=", FINDING_MIN_DIRECT_CALLS, "calls");
+		evidence(out, "direct_bytes_per_write", direct_bytes_per_write(d), "<",
+			 FINDING_DIRECT_BLOCK, "bytes");
+	}
+	if (d->rejected) {
+		evidence(out, "direct_opens", (double)s->f->opens_direct, ">", 0, "calls");
+		evidence(out, "direct_writes_rejected", (double)d->rejected, ">", 0, "calls");
+	}
+	out->stake_bytes = d->device;
+	/* Whole, aligned blocks would have cost the device each page written, once. */
+	out->saving_bytes = above(d->device, pages_of(d->bytes));
 	return true;
 }
 
@@ -314,12 +354,12 @@ static bool nonstorage_writes(const struct subject *s, struct wa_finding *out)
 		calls += s->f->ns_calls[c];
 		bytes += s->f->ns_bytes[c];
 	}
-	if (calls < FINDING_MIN_NONSTORAGE_CALLS || calls < s->f->write_calls)
+	if (calls < FINDING_MIN_NONSTORAGE_CALLS || calls <= s->f->write_calls)
 		return false;
 	evidence(out, "nonstorage_calls", (double)calls, ">=", FINDING_MIN_NONSTORAGE_CALLS,
 		 "calls");
 	evidence(out, "nonstorage_bytes", (double)bytes, ">", 0, "bytes");
-	evidence(out, "storage_calls", (double)s->f->write_calls, "<=", (double)calls, "calls");
+	evidence(out, "storage_calls", (double)s->f->write_calls, "<", (double)calls, "calls");
 	out->stake_bytes = 0;
 	out->saving_bytes = 0;
 	return true;
@@ -352,10 +392,12 @@ static const struct rule rules[] = {
 	 "Write whole, page-aligned blocks (buffer records up to 4 KiB), or group updates that "
 	 "touch the same pages; an uncached partial page also has to be read first.",
 	 PICK_DIRTIED, NULL, partial_page_overwrites},
-	{"direct-io-small", "medium", "O_DIRECT writes smaller than a page",
-	 "Make each O_DIRECT write a multiple of the device's logical and physical block size, "
-	 "aligned to it, or drop O_DIRECT for small writes.",
-	 PICK_DEVICE, NULL, direct_io_small},
+	{"direct-io-small", "medium",
+	 "O_DIRECT writes smaller than a filesystem block, or refused as misaligned",
+	 "Make each O_DIRECT write a whole number of filesystem blocks (and so of the device's "
+	 "logical and physical blocks), at an offset and from a buffer aligned to them, or drop "
+	 "O_DIRECT for small writes.",
+	 PICK_DIRECT, NULL, direct_io_small},
 	{"tiny-buffered-writes", "low", "many tiny buffered writes",
 	 "Buffer in the application (stdio, a 64 KiB buffer) and write whole pages: each "
 	 "write() costs a syscall and a page-cache copy.",
@@ -378,6 +420,17 @@ static bool involves(const struct wa_file_row *f, __u32 pid)
 	return f->writer_pid == pid || f->forcer_pid == pid;
 }
 
+/* Bios without page-cache pages, issued in a writer's context: O_DIRECT writes. */
+static bool took_direct_io(const struct wa_file_row *f)
+{
+	return f->charged.direct_bytes > 0;
+}
+
+static bool writes_all_failed(const struct wa_file_row *f)
+{
+	return f->write_calls && !f->write_bytes && !took_direct_io(f);
+}
+
 /* How much a file weighs for a pick; 0 leaves it out. */
 static __u64 file_weight(const struct wa_file_row *f, enum file_pick pick)
 {
@@ -389,6 +442,10 @@ static __u64 file_weight(const struct wa_file_row *f, enum file_pick pick)
 		return f->sync_calls ? device + 1 : 0;
 	case PICK_DIRTIED:
 		return f->dirtied_bytes + f->charged.bytes[WA_CHARGE_DATA];
+	case PICK_DIRECT:
+		if (took_direct_io(f))
+			return charge_bytes(&f->charged) + f->write_calls + 1;
+		return writes_all_failed(f) ? f->write_calls : 0;
 	case PICK_DEVICE:
 	default:
 		return device + 1;
@@ -428,6 +485,19 @@ static size_t files_synced_by(const struct wa_report *r, __u32 pid)
 	return n;
 }
 
+static struct direct_writes direct_writes_of(const struct wa_report *r, const struct wa_proc_row *p)
+{
+	struct direct_writes d = {0};
+
+	for (size_t i = 0; r->files && i < r->nfiles; i++)
+		if (involves(&r->files[i], p->pid) && took_direct_io(&r->files[i]))
+			d.device += charge_bytes(&r->files[i].charged);
+	d.calls = above(p->f.direct_write_calls, p->f.direct_write_errors);
+	d.bytes = p->f.direct_write_bytes;
+	d.rejected = p->f.direct_write_errors;
+	return d;
+}
+
 /* The traced time: run's settle wait after the command is not time the process ran. */
 static double traced_seconds(const struct wa_report *r)
 {
@@ -458,6 +528,7 @@ static struct subject subject_of(const struct wa_report *r, const struct wa_proc
 	s.device_per_sync = ratio((double)s.device, (double)s.syncs);
 	s.commits_per_sync = ratio((double)f->commits_forced, (double)s.syncs);
 	s.files_synced = files_synced_by(r, p->pid);
+	s.direct = direct_writes_of(r, p);
 	return s;
 }
 

@@ -41,6 +41,8 @@ struct wa_report;
 #define FINDING_ABSORBED_RATIO	     4.0     /* app bytes per dirtied byte: rewritten in cache */
 #define FINDING_MIN_SYNCED_FILES     8	     /* files synced by one process: "many" */
 #define FINDING_MIN_NONSTORAGE_CALLS 1000    /* non-storage writes worth a note */
+#define FINDING_DIRECT_BLOCK	     4096    /* bytes: a filesystem block (ext4, xfs default) */
+#define FINDING_MIN_DIRECT_CALLS     32	     /* O_DIRECT writes before their size counts */
 
 #define FINDING_EVIDENCE_MAX 6
 

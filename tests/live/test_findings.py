@@ -71,6 +71,29 @@ def fresh_dir(parent, prefix):
     return d
 
 
+def compare_json(before, after):
+    """`writeamp compare BEFORE AFTER --json` on two saved reports; it must succeed."""
+    p = subprocess.run([str(WRITEAMP), "compare", str(before), str(after), "--json"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, f"compare exited {p.returncode}: {p.stderr}"
+    return json.loads(p.stdout)
+
+
+def compared_process(cmp, comm):
+    rows = [r for r in cmp["processes"] if r["comm"] == comm]
+    assert len(rows) == 1, [r["comm"] for r in cmp["processes"]]
+    return rows[0]
+
+
+def gone_ids(cmp, comm):
+    return {g["id"] for g in cmp["findings"]["gone"] if g["comm"] == comm}
+
+
+def remaining_ids(cmp, comm):
+    return {g["id"] for status in ("still_there", "new") for g in cmp["findings"][status]
+            if g["comm"] == comm}
+
+
 # ---------------------------------------------------------------------------------------------
 # Redis: appendfsync always against everysec, the same SETs, on a journaled ext4.
 
@@ -164,10 +187,16 @@ def test_redis_appendfsync_always_gives_small_sync_writes_and_everysec_does_not(
     # About one SET's AOF record per sync (the manifest and the log add a little).
     per_set = always["aof_bytes"] / REDIS_SETS
     assert per_set * 0.9 <= evidence(f, "app_bytes_per_sync") <= per_set * 1.1
+    # One fdatasync per SET, and a few more as redis starts (manifest, first AOF).
+    assert REDIS_SETS <= evidence(f, "sync_calls") <= REDIS_SETS + 16
     assert f["stake_bytes"] == proc["device"]["write_bytes"]
+    # Each of those syncs wrote the AOF's last 4 KiB block again, and committed the journal
+    # (the AOF grew), which writes at least a descriptor and a commit block.
+    assert f["stake_bytes"] >= REDIS_SETS * 3 * PAGE
     # Written once, the AOF would take its own size in pages; the rest is what batching saves.
     assert f["saving_bytes"] >= proc["device"]["write_bytes"] - pages_of(always["aof_bytes"]) - \
         16 * PAGE
+    assert f["saving_bytes"] >= REDIS_SETS * 3 * PAGE - pages_of(always["aof_bytes"]) - 16 * PAGE
 
     # On a journaled ext4 the AOF grows at every SET, so every fdatasync commits the journal.
     assert proc["sync"]["commits_forced"] >= 0.9 * REDIS_SETS
@@ -175,6 +204,9 @@ def test_redis_appendfsync_always_gives_small_sync_writes_and_everysec_does_not(
     assert j["target"]["file"] == str(always["aof"])
     assert j["software_advice"]["setting"] == "appendfsync"
     assert j["stake_bytes"] >= proc["device"]["journal_bytes"]
+    # A commit at (nearly) every SET, each of a descriptor, the inode's block and a commit block.
+    assert evidence(j, "commits_forced") >= 0.9 * REDIS_SETS
+    assert j["stake_bytes"] >= 0.9 * REDIS_SETS * 3 * PAGE
 
     fixed = everysec["report"]
     fixed_proc = only_process(fixed, "redis-server")
@@ -190,25 +222,19 @@ def test_redis_appendfsync_always_gives_small_sync_writes_and_everysec_does_not(
 
 
 def test_redis_compare_agrees_with_the_reports(redis_runs):
-    a, b = redis_runs["always"]["path"], redis_runs["everysec"]["path"]
-    p = subprocess.run([str(WRITEAMP), "compare", str(a), str(b), "--json"],
-                       capture_output=True, text=True, timeout=60)
-    try:
-        cmp = json.loads(p.stdout) if p.returncode == 0 else None
-    except json.JSONDecodeError:
-        cmp = None
-    if cmp is None or "processes" not in cmp:
-        pytest.skip(f"writeamp compare is not available yet (exit {p.returncode}: "
-                    f"{p.stderr.strip()[:200]})")
+    # A compare that fails is a failure, not a skip: the fix must be measurable.
+    cmp = compare_json(redis_runs["always"]["path"], redis_runs["everysec"]["path"])
     before = only_process(redis_runs["always"]["report"], "redis-server")["device"]["write_bytes"]
     after = only_process(redis_runs["everysec"]["report"], "redis-server")["device"]["write_bytes"]
-    rows = [r for r in cmp["processes"] if r["comm"] == "redis-server"]
-    assert len(rows) == 1
-    assert rows[0]["before"]["device_bytes"] == before
-    assert rows[0]["after"]["device_bytes"] == after
-    assert rows[0]["ratio"]["device_bytes"] == pytest.approx(after / before, rel=1e-9)
-    gone = [g for g in cmp["findings"]["gone"] if g["comm"] == "redis-server"]
-    assert "small-sync-writes" in {g["id"] for g in gone}
+    row = compared_process(cmp, "redis-server")
+    assert row["before"]["device_bytes"] == before
+    assert row["after"]["device_bytes"] == after
+    assert row["ratio"]["device_bytes"] == pytest.approx(after / before, rel=1e-9)
+    # always: a sync per SET; everysec: one a second.
+    assert row["before"]["syncs"] >= REDIS_SETS
+    assert row["after"]["syncs"] <= redis_runs["everysec"]["seconds"] + 10
+    assert "small-sync-writes" in gone_ids(cmp, "redis-server")
+    assert "small-sync-writes" not in remaining_ids(cmp, "redis-server")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -238,19 +264,22 @@ def sqlite_inserts(db, synchronous):
     assert rows == str(SQLITE_ROWS)
     report = json.loads(p.stdout)
     assert not report["run"]["settle"]["timed_out"], "all written back: the bytes compare"
-    return report
+    return report, p.stdout
 
 
 @pytest.mark.skipif(not SQLITE3, reason="sqlite3 not installed")
-def test_sqlite_rollback_journal_per_row_against_wal(journaled_fs):
-    mnt, _ = journaled_fs
+def test_sqlite_rollback_journal_per_row_against_wal(journaled_fs, tmp_path):
+    mnt, loop = journaled_fs
     bad_dir, good_dir = fresh_dir(mnt, "sqlite-delete"), fresh_dir(mnt, "sqlite-wal")
     try:
-        bad = sqlite_inserts(sqlite_db(bad_dir, "DELETE"), "FULL")
-        good = sqlite_inserts(sqlite_db(good_dir, "WAL"), "NORMAL")
+        bad, bad_json = sqlite_inserts(sqlite_db(bad_dir, "DELETE"), "FULL")
+        good, good_json = sqlite_inserts(sqlite_db(good_dir, "WAL"), "NORMAL")
     finally:
         shutil.rmtree(bad_dir, ignore_errors=True)
         shutil.rmtree(good_dir, ignore_errors=True)
+    # The journal is created and deleted per transaction: by the report it is gone, so it is
+    # named by its filesystem's device and its last name.
+    journal = f"{loop}:t.db-journal (deleted or not found)"
 
     proc = only_process(bad, "sqlite3")
     # Each transaction syncs its journal, then the database (FULL syncs the journal twice).
@@ -265,12 +294,18 @@ def test_sqlite_rollback_journal_per_row_against_wal(journaled_fs):
     for f in (small, commit):
         assert f["target"]["software"] == "sqlite"
         assert f["target"]["pid"] == proc["pid"]
-        assert "t.db" in f["target"]["file"]
+        # The synced file with the most device bytes: the journal, synced twice per row.
+        assert f["target"]["file"] == journal
         assert f["software_advice"]["setting"] == "journal_mode"
         assert "WAL" in f["software_advice"]["change"]
-    # Four syncs (journal twice, database, directory) for one commit.
-    assert evidence(commit, "commits_per_sync") >= 0.2
+        # Four syncs per row (journal twice, database, directory).
+        assert evidence(f, "sync_calls") == 4 * SQLITE_ROWS
+    # At least one commit per row (the new journal file), for its four syncs.
+    assert evidence(commit, "commits_forced") >= SQLITE_ROWS
+    assert evidence(commit, "commits_per_sync") >= SQLITE_ROWS / (4 * SQLITE_ROWS)
     assert commit["stake_bytes"] >= proc["device"]["journal_bytes"]
+    # Each commit writes at least a descriptor block, the inode's block and a commit block.
+    assert commit["stake_bytes"] >= SQLITE_ROWS * 3 * PAGE
     # Two files are synced, the database and its journal: not "many".
     assert not findings(bad, "many-files-synced")
 
@@ -283,6 +318,18 @@ def test_sqlite_rollback_journal_per_row_against_wal(journaled_fs):
     assert not findings(good, "journal-commit-per-sync", "sqlite3")
     print(f"sqlite syncs {proc['sync']['calls']} -> {fixed['sync']['calls']}, device bytes "
           f"{proc['device']['write_bytes']} -> {fixed['device']['write_bytes']}")
+
+    (tmp_path / "delete.json").write_text(bad_json)
+    (tmp_path / "wal.json").write_text(good_json)
+    cmp = compare_json(tmp_path / "delete.json", tmp_path / "wal.json")
+    row = compared_process(cmp, "sqlite3")
+    assert row["before"]["syncs"] == 4 * SQLITE_ROWS
+    assert row["after"]["syncs"] < 32
+    assert row["ratio"]["syncs"] <= 0.1
+    assert row["after"]["device_bytes"] * 4 <= row["before"]["device_bytes"]
+    assert row["ratio"]["device_bytes"] <= 0.25
+    assert {"small-sync-writes", "journal-commit-per-sync"} <= gone_ids(cmp, "sqlite3")
+    assert not {"small-sync-writes", "journal-commit-per-sync"} & remaining_ids(cmp, "sqlite3")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -335,12 +382,12 @@ def pgbench_traced(pg, synchronous_commit):
     assert rc == 0, "".join(tracer.stderr_lines)
     done = re.search(r"number of transactions actually processed: (\d+)/", bench.stdout)
     assert done and int(done.group(1)) == PG_TRANSACTIONS, bench.stdout
-    return json.loads(out)
+    return json.loads(out), out
 
 
-def test_postgres_synchronous_commit_on_against_off(postgres):
-    on = pgbench_traced(postgres, "on")
-    off = pgbench_traced(postgres, "off")
+def test_postgres_synchronous_commit_on_against_off(postgres, tmp_path):
+    on, on_json = pgbench_traced(postgres, "on")
+    off, off_json = pgbench_traced(postgres, "off")
     wal_dir = str(postgres["data"] / "pg_wal") + "/"
 
     on_procs = procs(on, "postgres")
@@ -365,6 +412,19 @@ def test_postgres_synchronous_commit_on_against_off(postgres):
     assert not findings(off, "small-sync-writes", "postgres")
     print(f"postgres syncs {sync_calls(on_procs)} -> {sync_calls(off_procs)}, device bytes "
           f"{device_bytes(on_procs)} -> {device_bytes(off_procs)}")
+
+    (tmp_path / "on.json").write_text(on_json)
+    (tmp_path / "off.json").write_text(off_json)
+    cmp = compare_json(tmp_path / "on.json", tmp_path / "off.json")
+    # Matched by comm: every postgres process of a report in one row.
+    row = compared_process(cmp, "postgres")
+    assert row["before"]["syncs"] >= PG_TRANSACTIONS
+    assert row["after"]["syncs"] < 32
+    assert row["ratio"]["syncs"] <= 0.1
+    assert row["after"]["device_bytes"] < row["before"]["device_bytes"]
+    assert row["ratio"]["device_bytes"] < 1
+    assert "small-sync-writes" in gone_ids(cmp, "postgres")
+    assert "small-sync-writes" not in remaining_ids(cmp, "postgres")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -474,3 +534,261 @@ def test_clean_sequential_bulk_write_gives_no_finding(journaled_fs):
     # The one fsync forced all 64 MiB out, once.
     assert 64 * mib <= proc["device"]["data_bytes"] <= 64 * mib + 16 * PAGE
     assert report["findings"] == []
+
+
+# ---------------------------------------------------------------------------------------------
+# One workload per remaining rule, each with what the workload did worked out here. The bad
+# run gives the finding; a cheap run that differs in the one thing the rule is about does not.
+
+def assert_names_the_workload(f, proc, file):
+    assert f["target"]["pid"] == proc["pid"]
+    assert f["target"]["comm"] == "workload"
+    assert f["target"]["file"] == (None if file is None else str(file))
+    assert f["target"]["software"] is None and f["software_advice"] is None
+
+
+SYNC_OPEN_WRITES, SYNC_OPEN_SIZE = 200, 100
+
+
+@pytest.mark.parametrize("flag, opens_key", [("--osync", "sync"), ("--odsync", "dsync")])
+def test_small_writes_through_o_sync_or_o_dsync_give_sync_open_flags(scratch, flag, opens_key):
+    target = scratch / "log"
+    report, _ = run_json(workload("write", "--file", target, "--count", SYNC_OPEN_WRITES,
+                                  "--size", SYNC_OPEN_SIZE, flag), settle=5)
+    proc = only_process(report)
+    assert proc["opens"][opens_key] == 1
+    f = one_finding(report, "sync-open-flags", "workload")
+    assert_names_the_workload(f, proc, target)
+    assert evidence(f, "sync_opens") == 1  # the workload opens one file, once
+    assert evidence(f, "avg_write_bytes") == SYNC_OPEN_SIZE
+    # Each synchronous write puts at least its whole 4 KiB block on the disk.
+    assert evidence(f, "amplification") >= PAGE / SYNC_OPEN_SIZE
+
+    # The same writes without the flag: buffered, nothing synchronous.
+    target.unlink()
+    plain, _ = run_json(workload("write", "--file", target, "--count", SYNC_OPEN_WRITES,
+                                 "--size", SYNC_OPEN_SIZE), settle=1)
+    assert only_process(plain)["opens"][opens_key] == 0
+    assert not findings(plain, "sync-open-flags")
+
+
+DIRECT_WRITES, DIRECT_SMALL = 200, 512
+
+
+def test_o_direct_writes_under_a_block_give_direct_io_small(scratch):
+    # 512 bytes is the root disk's logical block, so ext4 takes them, but not its 4 KiB
+    # filesystem block, whose rest it must zero on the device.
+    target = scratch / "direct"
+    report, _ = run_json(workload("write", "--file", target, "--count", DIRECT_WRITES,
+                                  "--size", DIRECT_SMALL, "--odirect"), settle=2)
+    proc = only_process(report)
+    assert proc["write"]["calls"] == DIRECT_WRITES and proc["write"]["errors"] == 0
+    f = one_finding(report, "direct-io-small", "workload")
+    assert_names_the_workload(f, proc, target)
+    assert evidence(f, "direct_write_calls") == DIRECT_WRITES
+    assert evidence(f, "direct_bytes_per_write") == DIRECT_SMALL
+    # Nothing was refused, so the finding shows no figure about refusals.
+    assert {e["name"] for e in f["evidence"]} == {"direct_write_calls", "direct_bytes_per_write"}
+    # Every write reached the device, as a whole block or more.
+    assert f["stake_bytes"] >= DIRECT_WRITES * DIRECT_SMALL
+
+
+REFUSED_WRITES, MISALIGNED = 50, 100
+
+
+def test_misaligned_o_direct_writes_are_refused_and_give_direct_io_small(scratch):
+    target = scratch / "direct"
+    # --expect-einval: the workload exits 0 only if every one of its writes failed with EINVAL.
+    report, _ = run_json(workload("write", "--file", target, "--count", REFUSED_WRITES,
+                                  "--size", MISALIGNED, "--odirect", "--expect-einval"),
+                         settle=2)
+    proc = only_process(report)
+    assert proc["write"]["errors"] == REFUSED_WRITES and proc["write"]["bytes"] == 0
+    f = one_finding(report, "direct-io-small", "workload")
+    assert_names_the_workload(f, proc, target)
+    assert evidence(f, "direct_writes_rejected") == REFUSED_WRITES
+    assert evidence(f, "direct_opens") == 1
+    # None went through, so there is no size of the writes that did to show.
+    assert {e["name"] for e in f["evidence"]} == {"direct_opens", "direct_writes_rejected"}
+
+
+def test_aligned_64k_o_direct_writes_give_no_direct_io_small(scratch):
+    target = scratch / "direct"
+    report, _ = run_json(workload("write", "--file", target, "--count", 64, "--size", "64K",
+                                  "--odirect"), settle=2)
+    proc = only_process(report)
+    assert proc["write"]["calls"] == 64 and proc["write"]["bytes"] == 64 * 65536
+    assert proc["opens"]["direct"] == 1
+    assert not findings(report, "direct-io-small")
+
+
+DIRECT_AND_LOG_WRITER = """
+import mmap, os, sys
+table = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_DIRECT, 0o644)
+log = os.open(sys.argv[2], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+block = mmap.mmap(-1, 65536)  # page-aligned, as O_DIRECT wants
+block.write(b"t" * 65536)
+for i in range(int(sys.argv[3])):
+    assert os.write(table, block) == 65536
+for i in range(int(sys.argv[4])):
+    assert os.write(log, b"l" * 49 + b"\\n") == 50
+os.close(table)
+os.close(log)
+"""
+
+
+def test_one_o_direct_file_and_small_buffered_log_lines_give_no_direct_io_small(scratch):
+    # A database's way: whole aligned blocks through O_DIRECT, and a text log of small
+    # buffered lines. The process's average write is under a block; its O_DIRECT writes are not.
+    writer = scratch / "writer.py"
+    writer.write_text(DIRECT_AND_LOG_WRITER)
+    blocks, lines = 64, 2000
+    report, _ = run_json([sys.executable, "-B", str(writer), str(scratch / "table"),
+                          str(scratch / "log"), str(blocks), str(lines)], settle=1)
+    proc = only_process(report, os.path.basename(sys.executable)[:15])
+    assert proc["opens"]["direct"] == 1
+    assert proc["write"]["calls"] == blocks + lines
+    assert proc["write"]["bytes"] == blocks * 65536 + lines * 50
+    assert proc["write"]["avg_bytes"] < PAGE  # what the old, process-wide rule looked at
+    assert not findings(report, "direct-io-small")
+
+
+TINY_WRITES, TINY_SIZE = 16384, 64  # 1 MiB, 256 whole pages
+
+
+def test_many_tiny_buffered_writes_give_tiny_buffered_writes(scratch):
+    target = scratch / "log"
+    # The rule needs no writeback, so the run does not wait for it.
+    report, _ = run_json(workload("write", "--file", target, "--count", TINY_WRITES, "--size",
+                                  TINY_SIZE), settle=1)
+    proc = only_process(report)
+    f = one_finding(report, "tiny-buffered-writes", "workload")
+    assert_names_the_workload(f, proc, target)
+    assert evidence(f, "write_calls") == TINY_WRITES
+    assert evidence(f, "avg_write_bytes") == TINY_SIZE
+    assert evidence(f, "syncs_per_write") == 0
+    assert evidence(f, "writes_per_page") == PAGE / TINY_SIZE
+
+    # The same bytes in whole pages: a page per write.
+    target.unlink()
+    pages, _ = run_json(workload("write", "--file", target, "--count",
+                                 TINY_WRITES * TINY_SIZE // PAGE, "--size", PAGE), settle=1)
+    assert only_process(pages)["write"]["bytes"] == TINY_WRITES * TINY_SIZE
+    assert not findings(pages, "tiny-buffered-writes")
+
+
+REWRITES, REWRITE_SIZE, REGION = 1024, 4096, 65536
+
+
+def test_rewrites_of_one_region_give_overwritten_before_writeback(scratch):
+    # 4 MiB written over and over the same 64 KiB: each of its 16 pages is dirtied once, and
+    # nothing is written back while the workload runs (the kernel waits 30 s).
+    target = scratch / "state"
+    report, _ = run_json(workload("write", "--file", target, "--count", REWRITES, "--size",
+                                  REWRITE_SIZE, "--overwrite", "--region", REGION), settle=1)
+    proc = only_process(report)
+    assert proc["sync"]["calls"] == 0
+    f = one_finding(report, "overwritten-before-writeback", "workload")
+    assert_names_the_workload(f, proc, target)
+    assert evidence(f, "app_bytes") == REWRITES * REWRITE_SIZE
+    assert evidence(f, "app_bytes_per_dirtied_byte") == pytest.approx(
+        REWRITES * REWRITE_SIZE / REGION, rel=0.02)
+    assert f["saving_bytes"] == 0
+
+    # The same 4 MiB written once, front to back: every byte is new.
+    target.unlink()
+    once, _ = run_json(workload("write", "--file", target, "--count", REWRITES, "--size",
+                                REWRITE_SIZE), settle=1)
+    assert only_process(once)["write"]["bytes"] == REWRITES * REWRITE_SIZE
+    assert not findings(once, "overwritten-before-writeback")
+
+
+NONSTORAGE_WRITES, NONSTORAGE_SIZE = 2000, 100
+
+
+@pytest.mark.parametrize("pattern", [["pipe"], ["socket", "--family", "unix"],
+                                     ["socket", "--family", "tcp"]])
+def test_pipe_and_socket_writes_give_nonstorage_writes(pattern):
+    # The reading end is a thread of the workload that only reads: the writes are all there is.
+    report, _ = run_json(workload(*pattern, "--count", NONSTORAGE_WRITES, "--size",
+                                  NONSTORAGE_SIZE), settle=1)
+    proc = only_process(report)
+    f = one_finding(report, "nonstorage-writes", "workload")
+    assert_names_the_workload(f, proc, None)
+    assert evidence(f, "nonstorage_calls") == NONSTORAGE_WRITES
+    assert evidence(f, "nonstorage_bytes") == NONSTORAGE_WRITES * NONSTORAGE_SIZE
+    assert evidence(f, "storage_calls") == 0
+    assert f["stake_bytes"] == 0 and f["saving_bytes"] == 0
+
+    # Below the 1000 writes worth a note.
+    few, _ = run_json(workload(*pattern, "--count", 999, "--size", NONSTORAGE_SIZE), settle=1)
+    assert only_process(few)["nonstorage"]["calls"] == 999
+    assert not findings(few, "nonstorage-writes")
+
+
+TREE_FILES = 100
+
+
+def test_new_files_fsynced_one_by_one_give_many_files_synced(journaled_fs):
+    mnt, _ = journaled_fs
+    tree = fresh_dir(mnt, "tree")
+    try:
+        report, _ = run_json(workload("tree", "--dir", tree, "--files", TREE_FILES, "--size", 1,
+                                      "--fsync"), settle=5)
+        names = {str(tree / f"f{i:06d}") for i in range(TREE_FILES)}
+        shutil.rmtree(tree)
+        tree.mkdir()
+        unsynced, _ = run_json(workload("tree", "--dir", tree, "--files", TREE_FILES, "--size",
+                                        1), settle=1)
+    finally:
+        shutil.rmtree(tree, ignore_errors=True)
+
+    proc = only_process(report)
+    assert proc["sync"]["calls"] == TREE_FILES
+    f = one_finding(report, "many-files-synced", "workload")
+    assert f["target"]["file"] in names
+    assert_names_the_workload(f, proc, f["target"]["file"])
+    assert evidence(f, "files_synced") == TREE_FILES
+    assert evidence(f, "sync_calls") == TREE_FILES
+    # A new file's fsync must commit its inode and its directory entry: a commit each.
+    assert evidence(f, "commits_per_sync") >= 0.9
+
+    # The same files, never synced: the periodic commit takes them all.
+    assert only_process(unsynced)["sync"]["calls"] == 0
+    assert not findings(unsynced, "many-files-synced")
+
+
+SLOW_FILES, SLOW_ROUNDS, SLOW_HOLD_MS = 10, 5, 1500
+
+
+def test_new_files_fsynced_slowly_give_journal_metadata_dominant(journaled_fs):
+    # Ten 1-byte files created (or truncated) and fsynced, five times, 1.5 s apart: too slow
+    # for the sync rules (under 10 syncs/s), but each fsync still commits the journal, which
+    # dwarfs the one data block of each file.
+    mnt, _ = journaled_fs
+    tree = fresh_dir(mnt, "slow")
+    syncs = SLOW_FILES * SLOW_ROUNDS
+    try:
+        report, _ = run_json(workload("tree", "--dir", tree, "--files", SLOW_FILES, "--size", 1,
+                                      "--fsync", "--repeat", SLOW_ROUNDS, "--hold-ms",
+                                      SLOW_HOLD_MS), settle=5)
+        names = {str(tree / f"f{i:06d}") for i in range(SLOW_FILES)}
+    finally:
+        shutil.rmtree(tree, ignore_errors=True)
+
+    proc = only_process(report)
+    assert proc["sync"]["calls"] == syncs
+    assert syncs / (SLOW_ROUNDS * SLOW_HOLD_MS / 1000) < 10
+    data = syncs * PAGE  # each 1-byte file takes one 4 KiB block, written at its fsync
+    assert proc["device"]["data_bytes"] == data
+    f = one_finding(report, "journal-metadata-dominant", "workload")
+    assert f["target"]["file"] in names
+    assert_names_the_workload(f, proc, f["target"]["file"])
+    # Each commit: at least a descriptor block, the inode's block and a commit block.
+    overhead = evidence(f, "journal_metadata_bytes")
+    assert overhead >= syncs * 3 * PAGE
+    assert evidence(f, "journal_metadata_per_data") == pytest.approx(overhead / data, rel=1e-6)
+    assert f["saving_bytes"] == overhead - data
+    # The sync rules stay silent at this rate, so dominance is the finding that explains it.
+    assert not findings(report, "journal-commit-per-sync")
+    assert not findings(report, "small-sync-writes")

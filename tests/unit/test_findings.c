@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +19,7 @@
 
 #define PAGE	   4096ull
 #define MAX_PROCS  4
-#define MAX_FILES  4
+#define MAX_FILES  12 /* more than FINDING_MIN_SYNCED_FILES */
 #define AOF_PATH   "/var/lib/redis/appendonlydir/appendonly.aof.1.incr.aof"
 #define NO_FINDING ((size_t)-1)
 
@@ -302,6 +303,252 @@ static void test_partial_page_overwrites(void **state)
 	findings_free(&x.r);
 }
 
+/* An O_DIRECT file: its device bytes came as bios without page-cache pages. */
+static struct wa_file_row *add_direct_file(struct fixture *x, __u32 pid, const char *path,
+					   __u64 writes, __u64 size, __u64 device)
+{
+	struct wa_file_row *f = add_file(x, pid, path, 0, device);
+
+	f->write_calls = writes;
+	f->write_bytes = writes * size;
+	f->charged.direct_bytes = device;
+	return f;
+}
+
+/* 200 O_DIRECT writes of 512 bytes: ext4 zeroes the rest of each new block. */
+static void test_direct_io_under_a_block(void **state)
+{
+	struct fixture x;
+	struct wa_proc_row *p;
+	const struct wa_finding *f;
+	size_t i;
+	__u64 writes = 200, device = 450 * 1024;
+
+	(void)state;
+	init(&x, 1.0);
+	p = add_proc(&x, 4, "workload", NULL);
+	p->f.write_calls = writes;
+	p->f.write_bytes = writes * 512;
+	p->f.subpage_calls = writes;
+	p->f.opens_direct = 1;
+	p->f.direct_write_calls = writes;
+	p->f.direct_write_bytes = writes * 512;
+	p->f.dev.bytes[WA_CHARGE_DATA] = device;
+	p->f.dev.direct_bytes = device;
+	add_direct_file(&x, 4, "/data/direct", writes, 512, device);
+	assert_int_equal(findings_build(&x.r), 0);
+	i = find(&x.r, "direct-io-small");
+	assert_true(i != NO_FINDING);
+	f = &x.r.findings[i];
+	assert_string_equal(f->file, "/data/direct");
+	assert_true(fabs(evidence_of(f, "direct_write_calls")->value - (double)writes) < 1e-9);
+	assert_true(fabs(evidence_of(f, "direct_bytes_per_write")->value - 512.0) < 1e-9);
+	/* nothing was refused, so no figure about refusals is shown */
+	assert_null(evidence_of(f, "direct_writes_rejected"));
+	assert_null(evidence_of(f, "direct_opens"));
+	assert_int_equal(f->stake_bytes, device);
+	assert_int_equal(f->saving_bytes, device - pages_of(writes * 512));
+	findings_free(&x.r);
+}
+
+/* One O_DIRECT file written in 64 KiB blocks, and a log of small buffered lines. */
+static void test_direct_io_open_with_a_buffered_log_is_no_finding(void **state)
+{
+	struct fixture x;
+	struct wa_proc_row *p;
+	struct wa_file_row *log;
+	__u64 mib = 1024 * 1024;
+
+	(void)state;
+	init(&x, 1.0);
+	p = add_proc(&x, 4, "db", NULL);
+	p->f.write_calls = 64 + 1000;
+	p->f.write_bytes = 4 * mib + 1000 * 50;
+	p->f.subpage_calls = 1000;
+	p->f.opens_direct = 1;
+	p->f.direct_write_calls = 64;
+	p->f.direct_write_bytes = 4 * mib;
+	p->f.dev.bytes[WA_CHARGE_DATA] = 4 * mib + 13 * PAGE;
+	add_direct_file(&x, 4, "/data/table", 64, 64 * 1024, 4 * mib);
+	log = add_file(&x, 4, "/data/log", 0, 13 * PAGE);
+	log->write_calls = 1000;
+	log->write_bytes = 1000 * 50;
+	assert_int_equal(findings_build(&x.r), 0);
+	assert_true(find(&x.r, "direct-io-small") == NO_FINDING);
+	findings_free(&x.r);
+}
+
+/* Misaligned O_DIRECT writes fail with EINVAL: the file never gets a byte. */
+static void test_direct_io_refused(void **state)
+{
+	struct fixture x;
+	struct wa_proc_row *p;
+	struct wa_file_row *log;
+	const struct wa_finding *f;
+	size_t i;
+
+	(void)state;
+	init(&x, 1.0);
+	p = add_proc(&x, 4, "workload", NULL);
+	p->f.write_calls = 50;
+	p->f.write_errors = 50;
+	p->f.opens_direct = 1;
+	p->f.direct_write_calls = 50;
+	p->f.direct_write_errors = 50;
+	add_direct_file(&x, 4, "/data/direct", 50, 0, 0);
+	assert_int_equal(findings_build(&x.r), 0);
+	i = find(&x.r, "direct-io-small");
+	assert_true(i != NO_FINDING);
+	f = &x.r.findings[i];
+	assert_string_equal(f->file, "/data/direct");
+	assert_true(fabs(evidence_of(f, "direct_writes_rejected")->value - 50.0) < 1e-9);
+	assert_true(fabs(evidence_of(f, "direct_opens")->value - 1.0) < 1e-9);
+	assert_null(evidence_of(f, "direct_bytes_per_write")); /* not crossed: none went through */
+	assert_int_equal(f->stake_bytes, 0);
+	findings_free(&x.r);
+
+	/* the same failures without an O_DIRECT open are not O_DIRECT's */
+	init(&x, 1.0);
+	p = add_proc(&x, 4, "workload", NULL);
+	p->f.write_calls = 50;
+	p->f.write_errors = 50;
+	add_direct_file(&x, 4, "/data/full", 50, 0, 0);
+	assert_int_equal(findings_build(&x.r), 0);
+	assert_true(find(&x.r, "direct-io-small") == NO_FINDING);
+	findings_free(&x.r);
+
+	/* a buffered file that filled up (ENOSPC after some writes) is not a refusal either */
+	init(&x, 1.0);
+	p = add_proc(&x, 4, "workload", NULL);
+	p->f.write_calls = 64 + 10;
+	p->f.write_bytes = 64 * 65536 + 9 * 100;
+	p->f.write_errors = 1;
+	p->f.opens_direct = 1;
+	p->f.direct_write_calls = 64;
+	p->f.direct_write_bytes = 64 * 65536;
+	add_direct_file(&x, 4, "/data/table", 64, 65536, 64 * 65536);
+	log = add_file(&x, 4, "/data/log", 0, 0);
+	log->write_calls = 10;
+	log->write_bytes = 900;
+	assert_int_equal(findings_build(&x.r), 0);
+	assert_true(find(&x.r, "direct-io-small") == NO_FINDING);
+	findings_free(&x.r);
+}
+
+/* 4 MiB written over and over a 64 KiB region: 16 pages reach the disk. */
+static struct wa_proc_row *rewritten_region(struct fixture *x, __u64 folio)
+{
+	struct wa_proc_row *p = add_proc(x, 6, "workload", NULL);
+	__u64 region = 64 * 1024, folios = region / folio ? region / folio : 1;
+
+	p->f.write_calls = 1024;
+	p->f.write_bytes = 1024 * PAGE;
+	p->f.dirtied_pages = folios;
+	p->f.dirtied_bytes = folios * folio; /* a dirtied folio counts whole */
+	add_file(x, 6, "/data/state", 0, 0)->dirtied_bytes = p->f.dirtied_bytes;
+	return p;
+}
+
+static void test_overwritten_before_writeback(void **state)
+{
+	struct fixture x;
+	struct wa_proc_row *p;
+	const struct wa_finding *f;
+	size_t i;
+
+	(void)state;
+	/* 4 KiB folios: the dirtied bytes tell */
+	init(&x, 1.0);
+	rewritten_region(&x, PAGE);
+	assert_int_equal(findings_build(&x.r), 0);
+	i = find(&x.r, "overwritten-before-writeback");
+	assert_true(i != NO_FINDING);
+	f = &x.r.findings[i];
+	assert_string_equal(f->file, "/data/state");
+	assert_true(fabs(evidence_of(f, "app_bytes_per_dirtied_byte")->value - 64.0) < 1e-9);
+	findings_free(&x.r);
+
+	/* one 2 MiB folio dirtied whole, not yet written back: the pages are not known */
+	init(&x, 1.0);
+	rewritten_region(&x, 512 * PAGE);
+	assert_int_equal(findings_build(&x.r), 0);
+	assert_true(find(&x.r, "overwritten-before-writeback") == NO_FINDING);
+	findings_free(&x.r);
+
+	/* the same, written back: ext4 wrote the 16 dirty blocks, not the folio */
+	init(&x, 1.0);
+	p = rewritten_region(&x, 512 * PAGE);
+	p->f.dev.bytes[WA_CHARGE_DATA] = 16 * PAGE;
+	assert_int_equal(findings_build(&x.r), 0);
+	i = find(&x.r, "overwritten-before-writeback");
+	assert_true(i != NO_FINDING);
+	assert_true(fabs(evidence_of(&x.r.findings[i], "app_bytes_per_dirtied_byte")->value -
+			 64.0) < 1e-9);
+	findings_free(&x.r);
+}
+
+static void test_nonstorage_writes_must_outnumber_storage_writes(void **state)
+{
+	struct fixture x;
+	struct wa_proc_row *p;
+
+	(void)state;
+	init(&x, 1.0);
+	p = add_proc(&x, 8, "server", NULL);
+	p->f.ns_calls[WA_FD_SOCKET] = 1000;
+	p->f.ns_bytes[WA_FD_SOCKET] = 100000;
+	p->f.write_calls = 1000;
+	p->f.write_bytes = 1000 * PAGE;
+	assert_int_equal(findings_build(&x.r), 0);
+	assert_true(find(&x.r, "nonstorage-writes") == NO_FINDING); /* as many, not more */
+	findings_free(&x.r);
+
+	p->f.ns_calls[WA_FD_SOCKET] = 1001;
+	assert_int_equal(findings_build(&x.r), 0);
+	assert_true(find(&x.r, "nonstorage-writes") != NO_FINDING);
+	findings_free(&x.r);
+}
+
+/* Files each appended to and fsynced on its own, 10 times: a journal commit for each sync. */
+static void test_many_files_synced(void **state)
+{
+	static char paths[MAX_FILES][16];
+	struct fixture x;
+	struct wa_proc_row *p;
+	const struct wa_finding *f;
+	size_t i;
+	__u64 files = MAX_FILES, syncs = 10 * files, journal = syncs * 8 * PAGE;
+
+	(void)state;
+	init(&x, 0.5);
+	p = add_proc(&x, 2, "workload", NULL);
+	p->f.write_calls = syncs;
+	p->f.write_bytes = syncs * 100;
+	p->f.sync_calls[WA_SYNC_FSYNC] = syncs;
+	p->f.commits_forced = syncs;
+	p->f.dev.bytes[WA_CHARGE_DATA] = syncs * PAGE;
+	p->f.dev.bytes[WA_CHARGE_JOURNAL] = journal;
+	for (size_t k = 0; k < files; k++) {
+		snprintf(paths[k], sizeof(paths[k]), "/tree/f%06zu", k);
+		add_file(&x, 2, paths[k], 10, 10 * PAGE)->write_bytes = 1000;
+	}
+	assert_int_equal(findings_build(&x.r), 0);
+	i = find(&x.r, "many-files-synced");
+	assert_true(i != NO_FINDING);
+	f = &x.r.findings[i];
+	assert_true(fabs(evidence_of(f, "files_synced")->value - (double)files) < 1e-9);
+	assert_true(fabs(evidence_of(f, "commits_per_sync")->value - 1.0) < 1e-9);
+	/* one commit for all of them instead of one each */
+	assert_int_equal(f->saving_bytes, journal - journal / files);
+	findings_free(&x.r);
+
+	/* one file fewer than "many" */
+	x.r.nfiles = FINDING_MIN_SYNCED_FILES - 1;
+	assert_int_equal(findings_build(&x.r), 0);
+	assert_true(find(&x.r, "many-files-synced") == NO_FINDING);
+	findings_free(&x.r);
+}
+
 static void test_processes_of_one_comm_fold(void **state)
 {
 	struct fixture x;
@@ -387,6 +634,12 @@ int main(void)
 		cmocka_unit_test(test_sqlite_rollback_journal),
 		cmocka_unit_test(test_journal_dominance_gives_way_to_commit_per_sync),
 		cmocka_unit_test(test_partial_page_overwrites),
+		cmocka_unit_test(test_direct_io_under_a_block),
+		cmocka_unit_test(test_direct_io_open_with_a_buffered_log_is_no_finding),
+		cmocka_unit_test(test_direct_io_refused),
+		cmocka_unit_test(test_overwritten_before_writeback),
+		cmocka_unit_test(test_nonstorage_writes_must_outnumber_storage_writes),
+		cmocka_unit_test(test_many_files_synced),
 		cmocka_unit_test(test_processes_of_one_comm_fold),
 		cmocka_unit_test(test_odd_input_does_not_crash),
 		cmocka_unit_test(test_software_recognition),

@@ -123,6 +123,7 @@ enum opt_id {
 	OPT_START_AFTER,
 	OPT_REPEAT,
 	OPT_THREADS,
+	OPT_EXPECT_EINVAL,
 	OPT_HELP,
 	OPT_END,
 };
@@ -169,6 +170,7 @@ static const struct opt_spec opt_specs[OPT__COUNT] = {
 	[OPT_INDEX(OPT_REPEAT)] = {"repeat", required_argument, ALL_PATTERNS},
 	[OPT_INDEX(OPT_THREADS)] = {"threads", required_argument,
 				    P(WRITE) | P(PIPE) | P(SOCKET) | P(TREE)},
+	[OPT_INDEX(OPT_EXPECT_EINVAL)] = {"expect-einval", no_argument, P(WRITE)},
 	[OPT_INDEX(OPT_HELP)] = {"help", no_argument, ALL_PATTERNS},
 };
 
@@ -192,6 +194,7 @@ struct workload {
 	enum write_call call;
 	int iov;
 	bool overwrite;
+	bool expect_einval;
 	bool fallocate;
 	enum family family;
 	enum msync_mode msync;
@@ -235,6 +238,8 @@ static const char usage_text[] =
 	"      --odirect --odsync --osync --append --trunc\n"
 	"                           open with O_DIRECT, O_DSYNC, O_SYNC, O_APPEND, O_TRUNC;\n"
 	"                           O_DIRECT needs S and O aligned to the device's block size\n"
+	"      --expect-einval      every write must fail with EINVAL, as a misaligned O_DIRECT\n"
+	"                           write does; exit 1 when one does not\n"
 	"      --threads T          split the N writes across T threads sharing the fd; write\n"
 	"                           and writev share its offset, positional calls keep the\n"
 	"                           layout above; the K-th write process-wide does the sync\n"
@@ -469,6 +474,15 @@ static void write_once(struct write_run *run, long long i)
 		break;
 	case CALL__COUNT:
 		break;
+	}
+	/* A refused write is then the ground truth, so anything else is the failure. */
+	if (wl->expect_einval) {
+		if (ret >= 0)
+			die("%s %s: wrote %zd bytes, but EINVAL was expected", call_names[wl->call],
+			    run->target, ret);
+		if (errno != EINVAL)
+			die_errno("%s %s (EINVAL was expected)", call_names[wl->call], run->target);
+		return;
 	}
 	if (ret < 0 && errno == EINVAL && (wl->open_flags & O_DIRECT))
 		die("%s %s: %s (O_DIRECT needs --size, --offset and each iovec aligned to the "
@@ -1050,6 +1064,9 @@ static void apply_option(struct workload *wl, int id, const char *arg)
 		break;
 	case OPT_OVERWRITE:
 		wl->overwrite = true;
+		break;
+	case OPT_EXPECT_EINVAL:
+		wl->expect_einval = true;
 		break;
 	case OPT_REGION:
 		wl->region = parse_number(name, arg, 1, MAX_FILE_SIZE);
