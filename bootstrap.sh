@@ -8,11 +8,11 @@ cd "$(dirname "$0")"
 BUILD_PACKAGES=(make gcc libc6-dev clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
 	libjansson-dev libdw-dev linux-libc-dev)
 # podman, runc and busybox-static run the container tests; redis and chromium the stack tests;
-# redis, sqlite3 and postgresql the findings tests.
+# redis, sqlite3 and postgresql the findings tests; linux-perf the playbook's perf command.
 # util-linux gives losetup, unshare and setpriv; mount and e2fsprogs the journaled loop fs.
 TEST_PACKAGES=(libcmocka-dev python3 python3-pytest e2fsprogs mount util-linux
 	procps bpftrace podman runc busybox-static redis-server redis-tools chromium python3-pil
-	sqlite3 postgresql)
+	sqlite3 postgresql linux-perf)
 
 usage() {
 	echo "usage: $0 [report|test]" >&2

@@ -410,7 +410,7 @@ static int open_container(struct wa_cgroups *cg, const struct container_list *l,
 	if (!hit) {
 		snprintf(why, len,
 			 "--container '%s': no running container has that name or id (%zu "
-			 "running; the container must exist when writeamp starts)",
+			 "running; a container is found by its cgroups, so it must be running)",
 			 shown, l->n);
 		return -1;
 	}

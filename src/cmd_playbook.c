@@ -39,6 +39,10 @@
 #define DEBUGFS	       "/sys/kernel/debug"
 #define SYNC_SYSCALLS  "fsync,fdatasync,sync_file_range"
 #define WRITE_SYSCALLS "write,pwrite64,writev,pwritev,pwritev2"
+/* What the perf stacks step records, the same for every kind of target. */
+#define PERF_WRITE_SYNC_EVENTS                                           \
+	"-e syscalls:sys_enter_write -e syscalls:sys_enter_pwrite64 -e " \
+	"syscalls:sys_enter_fsync -e syscalls:sys_enter_fdatasync"
 
 enum target_kind { BY_PID, BY_CONTAINER, BY_COMM };
 
@@ -360,13 +364,12 @@ static bool cgroup_path_of(int fd, const char *root, char *buf, size_t cap)
 	return true;
 }
 
-static void describe_container(struct target *t, const char *value)
+static int describe_container(struct target *t, const char *value)
 {
 	char name[WA_META_NAME_LEN * SANITIZE_MAX_EXPANSION], path[TEXT_LEN / 2];
 	char word[TEXT_LEN / 2], ids[TEXT_LEN / 2] = "";
 	struct wa_cgroup_identity ident = {};
 	struct wa_container_meta meta = {};
-	size_t n = 0;
 
 	cgroup_identify(t->cgroup_path, &ident);
 	container_meta_lookup("", &ident, &meta);
@@ -374,11 +377,13 @@ static void describe_container(struct target *t, const char *value)
 		 sanitize_column(name, sizeof(name), meta.name[0] ? meta.name : value), SHORT_ID,
 		 ident.id, sanitize_column(path, sizeof(path), t->cgroup_path));
 	snprintf(t->label, sizeof(t->label), "container %.*s", PB_LITERAL_MAX, name);
-	for (size_t i = 0; i < t->ncgroups; i++)
-		n += snprintf(t->predicate + n, sizeof(t->predicate) - n, "%s%scgroup == %llu",
-			      i ? " || " : "", !i && t->ncgroups > 1 ? "(" : "", t->cgroup_ids[i]);
-	if (t->ncgroups > 1)
-		snprintf(t->predicate + n, sizeof(t->predicate) - n, ")");
+	/* An empty or cut filter would make every script fail to parse: better no playbook. */
+	if (!t->ncgroups)
+		return fail("cannot read the cgroup of %s", t->description);
+	if (!pb_cgroup_predicate(t->predicate, sizeof(t->predicate), t->cgroup_ids, t->ncgroups))
+		return fail(
+			"the bpftrace filter for the %zu cgroups of %s is longer than %zu bytes",
+			t->ncgroups, t->description, sizeof(t->predicate) - 1);
 	if (t->ncgroups > 1)
 		snprintf(ids, sizeof(ids), " and the %zu below it", t->ncgroups - 1);
 	snprintf(t->scope_note, sizeof(t->scope_note),
@@ -387,6 +392,7 @@ static void describe_container(struct target *t, const char *value)
 		 ids, t->cgroups_cut ? "; more cgroups lie below it than the filter holds" : "");
 	snprintf(t->writeamp_filter, sizeof(t->writeamp_filter), "--container %s",
 		 shell_word(word, sizeof(word), value));
+	return 0;
 }
 
 static int resolve_container(struct target *t, const char *value)
@@ -409,7 +415,7 @@ static int resolve_container(struct target *t, const char *value)
 		goto out;
 	}
 	add_cgroup_tree(t, fd, 0);
-	describe_container(t, value);
+	rc = describe_container(t, value);
 out:
 	cgroups_free(cg);
 	return rc;
@@ -643,21 +649,21 @@ static void perf_stacks_step(struct steps *s, const struct target *t, const char
 
 	step(s, "Record the user call paths of its writes and syncs. Debian's binaries have no "
 		"frame pointers, so unwind with DWARF:");
+	/* One -G after the events applies the cgroup to each of them. */
 	if (t->kind == BY_CONTAINER)
 		command(s,
-			"perf record --call-graph dwarf,16384 -a -e syscalls:sys_enter_write -G %s "
-			"-- sleep %d",
+			"perf record --call-graph dwarf,16384 -a " PERF_WRITE_SYNC_EVENTS
+			" -G %s -- sleep %d",
 			shell_word(word, sizeof(word), t->cgroup_path), PERF_SECONDS);
 	else if (*pids)
 		command(s,
-			"perf record --call-graph dwarf,16384 -e syscalls:sys_enter_write -e "
-			"syscalls:sys_enter_pwrite64 -e syscalls:sys_enter_fsync -e "
-			"syscalls:sys_enter_fdatasync -p %s -- sleep %d",
+			"perf record --call-graph dwarf,16384 " PERF_WRITE_SYNC_EVENTS
+			" -p %s -- sleep %d",
 			pids, PERF_SECONDS);
 	else
 		command(s,
-			"perf record --call-graph dwarf,16384 -a -e syscalls:sys_enter_write -- "
-			"sleep %d",
+			"perf record --call-graph dwarf,16384 -a " PERF_WRITE_SYNC_EVENTS
+			" -- sleep %d",
 			PERF_SECONDS);
 	command(s, "perf report --stdio --no-children%s%s", t->kind == BY_COMM ? " --comms " : "",
 		t->kind == BY_COMM ? shell_word(word, sizeof(word), t->comm) : "");

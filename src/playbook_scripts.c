@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* playbook_scripts.c: the bpftrace scripts of writeamp playbook, filtered to one target. */
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -135,26 +136,26 @@ static const char page_dirtying[] =
 	"}\n";
 
 static const char block_io[] =
-	"// block:block_rq_issue fires when a request is handed to the device driver, in whatever\n"
-	"// task is running then; args->bytes is the request's size (0 for a flush). Only what "
-	"the\n"
-	"// target issues itself is seen, in practice the I/O its fsyncs and O_DIRECT writes "
-	"force:\n"
-	"// writeback by kworker threads, journal commits by jbd2 and requests that kblockd\n"
-	"// dispatches later are charged to those threads. writeamp charges all of it back to the\n"
-	"// target (device.write_bytes; device.forced_bytes is the part its syncs forced).\n"
 	"// block:block_bio_queue fires when a bio is submitted, always in the submitter: the\n"
 	"// bytes and flushes the target queued itself. When its own syncs (or O_DIRECT, O_SYNC)\n"
 	"// put all its I/O on the device, with no writeback left to kworkers and no journal,\n"
 	"// @queued_write_bytes = device.write_bytes and @queued_flushes = device.flush_requests;\n"
-	"// otherwise they are the part of those done in its own context. A loop device's I/O\n"
-	"// shows twice: on loopN, then on the disk.\n"
+	"// otherwise they are the part of those done in its own context.\n"
+	"// block:block_rq_issue fires when a request is handed to the driver, in whatever task\n"
+	"// runs then; args->bytes is the request's size. On a device with no I/O scheduler\n"
+	"// (\"none\": loop devices, NVMe) the target's requests are issued in its own\n"
+	"// context, so @issued_write_bytes = @queued_write_bytes, and @issued_write_requests =\n"
+	"// the device's requests.writes when the target alone writes to it; with mq-deadline\n"
+	"// or a busy queue, kblockd may issue part of them. blk-mq always issues flush\n"
+	"// requests from kblockd, so flushes are counted where they are queued only.\n"
+	"// Writeback by kworker threads, journal commits by jbd2 and the I/O that a loop\n"
+	"// device passes on to the disk below it are not seen: writeamp charges them back to\n"
+	"// the target (device.write_bytes; device.forced_bytes is the part its syncs forced).\n"
 	"{FOOTER}\n"
 	"BEGIN\n"
 	"{\n"
 	"	@issued_write_bytes = sum(0);\n"
 	"	@issued_write_requests = sum(0);\n"
-	"	@issued_flushes = sum(0);\n"
 	"	@queued_write_bytes = sum(0);\n"
 	"	@queued_flushes = sum(0);\n"
 	"	printf(\"Tracing block I/O issued by %s... Hit Ctrl-C to end.\\n\", \"{LABEL}\");\n"
@@ -168,9 +169,6 @@ static const char block_io[] =
 	"	if (strncmp(args->rwbs, \"W\", 1) == 0 || strncmp(args->rwbs, \"FW\", 2) == 0) {\n"
 	"		@issued_write_bytes = sum(args->bytes);\n"
 	"		@issued_write_requests = sum(1);\n"
-	"	}\n"
-	"	if (strncmp(args->rwbs, \"F\", 1) == 0) {\n"
-	"		@issued_flushes = sum(1);\n"
 	"	}\n"
 	"}\n"
 	"\n"
@@ -210,14 +208,16 @@ const struct pb_script pb_scripts[] = {
 	},
 	{
 		.name = "block-io.bt",
-		.measures = "block write requests issued (block_rq_issue) and write bios and "
-			    "flushes queued (block_bio_queue) in the target's own context",
+		.measures = "write bios and flushes queued (block_bio_queue) and block write "
+			    "requests issued (block_rq_issue) in the target's own context",
 		.compare =
 			"@queued_write_bytes = device.write_bytes and @queued_flushes = "
 			"device.flush_requests when the target's syncs force all its I/O (no "
 			"writeback left to kworkers, no journal), else they are the part done in "
-			"its own context; @issued_write_bytes <= device.write_bytes, as kblockd "
-			"and jbd2 issue much of it",
+			"its own context; on a device with no I/O scheduler (none) "
+			"@issued_write_bytes = @queued_write_bytes, and @issued_write_requests = "
+			"the device's requests.writes when the target alone writes to it, while "
+			"with mq-deadline or a busy queue kblockd may issue part of them",
 		.template = block_io,
 	},
 };
@@ -243,6 +243,42 @@ bool pb_bpftrace_literal(char *dst, size_t cap, const char *src)
 		return false;
 	dst[n] = '\0';
 	return true;
+}
+
+/* Appends to the *@len bytes of @dst; false, and @dst unchanged, when the text does not fit. */
+static bool __attribute__((format(printf, 4, 5)))
+append(char *dst, size_t cap, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*len >= cap)
+		return false;
+	va_start(ap, fmt);
+	n = vsnprintf(dst + *len, cap - *len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= cap - *len) {
+		dst[*len] = '\0';
+		return false;
+	}
+	*len += (size_t)n;
+	return true;
+}
+
+bool pb_cgroup_predicate(char *dst, size_t cap, const unsigned long long *ids, size_t n)
+{
+	bool grouped = n > 1, ok = n > 0 && cap > 0;
+	size_t len = 0;
+
+	if (ok)
+		dst[0] = '\0';
+	ok = ok && (!grouped || append(dst, cap, &len, "("));
+	for (size_t i = 0; ok && i < n; i++)
+		ok = append(dst, cap, &len, "%scgroup == %llu", i ? " || " : "", ids[i]);
+	ok = ok && (!grouped || append(dst, cap, &len, ")"));
+	if (!ok && cap)
+		dst[0] = '\0';
+	return ok;
 }
 
 /* The BEGIN message names the target when its label fits a bpftrace literal. */

@@ -35,6 +35,13 @@ extern const size_t pb_nscripts;
 bool pb_bpftrace_literal(char *dst, size_t cap, const char *src);
 
 /*
+ * pb_cgroup_predicate() - the bpftrace filter that matches the tasks of the @n cgroup v2 ids
+ * @ids: "cgroup == 12" for one, "(cgroup == 12 || cgroup == 34)" for more. Returns false,
+ * with @dst empty, when @n is 0 or the filter would not fit @cap: a cut filter would not parse.
+ */
+bool pb_cgroup_predicate(char *dst, size_t cap, const unsigned long long *ids, size_t n);
+
+/*
  * pb_write_wrapped() - @text as lines of at most @width bytes (a longer word gets a line of
  * its own): the first starts with @first, the others with @prefix, of the same length.
  */
