@@ -24,19 +24,19 @@ enum file_pick {
 	PICK_SYNCED,  /* of the files it synced, the most device bytes */
 	PICK_DIRTIED, /* the most page-cache bytes dirtied */
 	PICK_DIRECT,  /* the O_DIRECT files: the most device bytes, else the most refused writes */
+	PICK_NONE,    /* the finding is about no file (writes to sockets, pipes, ttys) */
 };
 
 /*
- * A process's O_DIRECT writes, told apart by its files, since the report keeps no fd flags
- * per file: a file whose device bytes include bios without page-cache pages took O_DIRECT
- * writes, and in a process that opened O_DIRECT, a file on which every write failed had them
- * refused (misaligned direct I/O fails with EINVAL on ext4 and xfs).
+ * A process's writes through O_DIRECT fds (the kernel's writer records keep the fd flags),
+ * and the device bytes of the files that took bios without page-cache pages. Refused writes
+ * are misaligned ones: direct I/O fails with EINVAL on ext4 and xfs.
  */
 struct direct_writes {
-	__u64 calls;	/* writes to the files that took O_DIRECT bios */
+	__u64 calls;	/* O_DIRECT writes that went through */
 	__u64 bytes;	/* what those writes wrote */
-	__u64 device;	/* device bytes charged to those files */
-	__u64 rejected; /* failed writes to files on which no write succeeded */
+	__u64 device;	/* device bytes charged to the files that took O_DIRECT bios */
+	__u64 rejected; /* O_DIRECT writes that failed */
 };
 
 /* What the rules see of one process. */
@@ -410,7 +410,7 @@ static const struct rule rules[] = {
 	 "These are socket, pipe or tty writes; a per-syscall count (bpftrace on "
 	 "sys_enter_write) would have counted them as storage. Nothing to change on the disk "
 	 "side.",
-	 PICK_DEVICE, NULL, nonstorage_writes},
+	 PICK_NONE, NULL, nonstorage_writes},
 };
 
 #define NRULES (sizeof(rules) / sizeof(rules[0]))
@@ -458,6 +458,8 @@ static const struct wa_file_row *file_of(const struct wa_report *r, __u32 pid, e
 	const struct wa_file_row *best = NULL, *best_bdev = NULL;
 	__u64 best_w = 0, best_bdev_w = 0;
 
+	if (pick == PICK_NONE)
+		return NULL;
 	for (size_t i = 0; r->files && i < r->nfiles; i++) {
 		const struct wa_file_row *f = &r->files[i];
 		__u64 w = involves(f, pid) ? file_weight(f, pick) : 0;

@@ -332,6 +332,11 @@ const char *namer_cmdline(struct wa_namer *n, pid_t pid, __u64 start_ns)
 	for (size_t i = 0; i + 1 < got; i++)
 		if (!buf[i])
 			buf[i] = ' ';
+	/* A process that rewrites its title (redis, postgres) pads it with spaces. */
+	while (got > 0 && (buf[got - 1] == ' ' || !buf[got - 1]))
+		buf[--got] = '\0';
+	if (!got)
+		return NULL;
 	return remember(n, key, strdup(buf));
 }
 

@@ -87,8 +87,15 @@ static void print_finding(FILE *out, size_t rank, const struct wa_finding *f)
 	if (f->file)
 		fprintf(out, INDENT "file: %s\n", sanitize_column(file, sizeof(file), f->file));
 	print_evidence(out, f);
-	fprintf(out, INDENT "saving: about %s of the %s of device bytes behind it\n",
-		fmt_bytes(a, f->saving_bytes), fmt_bytes(b, f->stake_bytes));
+	/* Some patterns cost syscalls or copies, not device bytes; their advice says so. */
+	if (!f->stake_bytes)
+		fprintf(out, INDENT "saving: none on the device: no device bytes are behind it\n");
+	else if (!f->saving_bytes)
+		fprintf(out, INDENT "saving: none on the device, of the %s behind it\n",
+			fmt_bytes(b, f->stake_bytes));
+	else
+		fprintf(out, INDENT "saving: about %s of the %s of device bytes behind it\n",
+			fmt_bytes(a, f->saving_bytes), fmt_bytes(b, f->stake_bytes));
 	print_wrapped(out, "change: ", f->advice);
 	if (f->software_advice) {
 		const struct wa_software_advice *sa = f->software_advice;
