@@ -150,6 +150,12 @@ def test_two_containers_and_a_host_process_each_get_their_own_figures(scratch, c
     in_a = [p for p in workloads if p["container"] and p["container"]["id"] == a.id]
     assert len(in_a) == 1 and in_a[0]["container"]["name"] == a.name
     assert in_a[0]["write"]["calls"] == 300
+    # A's 300 fsyncs of 48 bytes are a finding that names A; B's 20 fdatasyncs are too few.
+    small = [f for f in report["findings"] if f["id"] == "small-sync-writes"]
+    assert [f["target"]["container"] for f in small] == [a.name], small
+    assert small[0]["target"]["pid"] == in_a[0]["pid"]
+    assert small[0]["target"]["file"].endswith(f"{a.name}/data/a")
+    assert not [f for f in report["findings"] if f["target"]["container"] == b.name]
 
 
 @pytest.mark.parametrize("select", ["name", "id-prefix"])

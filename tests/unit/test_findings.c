@@ -132,6 +132,42 @@ static void test_redis_always_is_small_sync_writes(void **state)
 	assert_null(x.r.findings);
 }
 
+/* Three redis servers with 1000, 5000 and 3000 SETs: findings come heaviest stake first. */
+static void test_findings_are_ordered_by_stake(void **state)
+{
+	static const __u64 sets[] = {1000, 5000, 3000};
+	static const __u32 expected_pids[] = {101, 102, 100};
+	static const char *const aofs[] = {"/a/aof", "/b/aof", "/c/aof"};
+	struct fixture x;
+	size_t n = 0;
+
+	(void)state;
+	init(&x, 5.0);
+	for (__u32 i = 0; i < 3; i++) {
+		/* distinct comms, so that no two fold into one finding */
+		char comm[16];
+
+		snprintf(comm, sizeof(comm), "redis-%u", i);
+		redis_always(add_proc(&x, 100 + i, comm, NULL), sets[i]);
+		add_file(&x, 100 + i, aofs[i], sets[i], PAGE * sets[i]);
+	}
+	assert_int_equal(findings_build(&x.r), 0);
+	for (size_t i = 0; i < x.r.nfindings; i++) {
+		const struct wa_finding *f = &x.r.findings[i];
+
+		if (i > 0)
+			assert_true(x.r.findings[i - 1].stake_bytes >= f->stake_bytes);
+		if (strcmp(f->id, "small-sync-writes"))
+			continue;
+		assert_true(n < 3);
+		assert_int_equal(f->pid, expected_pids[n]);
+		assert_int_equal(f->stake_bytes, 2 * PAGE * sets[expected_pids[n] - 100]);
+		n++;
+	}
+	assert_int_equal(n, 3);
+	findings_free(&x.r);
+}
+
 static void test_syncs_on_a_timer_are_no_finding(void **state)
 {
 	struct fixture x;
@@ -634,6 +670,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_redis_always_is_small_sync_writes),
+		cmocka_unit_test(test_findings_are_ordered_by_stake),
 		cmocka_unit_test(test_syncs_on_a_timer_are_no_finding),
 		cmocka_unit_test(test_run_settle_time_is_not_traced_time),
 		cmocka_unit_test(test_sqlite_rollback_journal),
