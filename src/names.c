@@ -35,6 +35,13 @@ struct mount_entry {
 struct name_entry {
 	__u64 key[3];
 	char *name;
+	unsigned int epoch; /* the namer's epoch when a process's name was read */
+};
+
+/* A name replaced by a newer one; report rows may still point at it. */
+struct retired_name {
+	struct retired_name *next;
+	char *name;
 };
 
 struct wa_namer {
@@ -42,6 +49,8 @@ struct wa_namer {
 	size_t nmounts;
 	bool mounts_read;
 	void *names; /* tsearch tree of struct name_entry */
+	struct retired_name *retired;
+	unsigned int epoch; /* see namer_refresh() */
 	long clock_ticks;
 };
 
@@ -80,18 +89,53 @@ void namer_free(struct wa_namer *n)
 	}
 	free(n->mounts);
 	tdestroy(n->names, free_entry);
+	while (n->retired) {
+		struct retired_name *r = n->retired;
+
+		n->retired = r->next;
+		free(r->name);
+		free(r);
+	}
 	free(n);
 }
 
-/* Returns the cached name, or NULL. */
-static const char *cached(struct wa_namer *n, const __u64 key[3])
+void namer_refresh(struct wa_namer *n)
+{
+	n->epoch++;
+}
+
+static struct name_entry *find_entry(struct wa_namer *n, const __u64 key[3])
 {
 	struct name_entry probe;
 	void *hit;
 
 	memcpy(probe.key, key, sizeof(probe.key));
 	hit = tfind(&probe, &n->names, compare_entries);
-	return hit ? (*(struct name_entry **)hit)->name : NULL;
+	return hit ? *(struct name_entry **)hit : NULL;
+}
+
+/* Gives @e the newer @name; the old one lives on until the namer is freed. */
+static void replace_name(struct wa_namer *n, struct name_entry *e, char *name)
+{
+	struct retired_name *r = malloc(sizeof(*r));
+
+	if (!r) {
+		free(name);
+		return;
+	}
+	r->name = e->name;
+	r->next = n->retired;
+	n->retired = r;
+	e->name = name;
+	e->epoch = n->epoch;
+}
+
+/* Returns the cached name, or NULL. */
+static const char *cached(struct wa_namer *n, const __u64 key[3])
+{
+	struct name_entry *e = find_entry(n, key);
+
+	return e ? e->name : NULL;
 }
 
 /* Takes ownership of `name`; returns it (or a fallback if memory ran out). */
@@ -107,6 +151,7 @@ static const char *remember(struct wa_namer *n, const __u64 key[3], char *name)
 	}
 	memcpy(e->key, key, sizeof(e->key));
 	e->name = name;
+	e->epoch = n->epoch;
 	slot = tsearch(e, &n->names, compare_entries);
 	if (!slot || *(struct name_entry **)slot != e) {
 		free_entry(e);
@@ -316,28 +361,23 @@ static bool process_started_at(pid_t pid, __u64 start_ns, long ticks)
 	return ticks <= 0 || start == start_ns / (1000000000ULL / (unsigned long long)ticks);
 }
 
-const char *namer_cmdline(struct wa_namer *n, pid_t pid, __u64 start_ns)
+/* The command line of a live process, NULs as spaces; NULL if it is gone or has none. */
+static char *read_cmdline(struct wa_namer *n, pid_t pid, __u64 start_ns)
 {
-	__u64 key[3] = {KEY_CMDLINE, (__u64)pid, start_ns};
-	const char *hit = cached(n, key);
 	char path[64], buf[CMDLINE_MAX];
 	size_t got = 0;
 
-	if (hit)
-		return *hit ? hit : NULL;
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
 	if (!process_started_at(pid, start_ns, n->clock_ticks) ||
 	    !read_small_file(path, buf, sizeof(buf), &got) || got == 0)
-		return NULL; /* not remembered: it may be readable at the next snapshot */
+		return NULL;
 	for (size_t i = 0; i + 1 < got; i++)
 		if (!buf[i])
 			buf[i] = ' ';
 	/* A process that rewrites its title (redis, postgres) pads it with spaces. */
 	while (got > 0 && (buf[got - 1] == ' ' || !buf[got - 1]))
 		buf[--got] = '\0';
-	if (!got)
-		return NULL;
-	return remember(n, key, strdup(buf));
+	return got ? strdup(buf) : NULL;
 }
 
 /* Whether the space-separated @list already holds the word of @n bytes at @word. */
@@ -354,6 +394,16 @@ static bool holds_word(const char *list, const char *word, size_t n)
 	return false;
 }
 
+/* "libz.so", "libz.so.1.2.13": ".so" ends the name or is followed by a version. */
+static bool is_shared_object(const char *name, size_t n)
+{
+	for (const char *so = strstr(name, ".so"); so && so + 3 <= name + n;
+	     so = strstr(so + 1, ".so"))
+		if (so + 3 == name + n || so[3] == '.')
+			return true;
+	return false;
+}
+
 /* Appends the base name of a maps line's path if it is a shared object not listed yet. */
 static void add_mapped_library(char *list, size_t cap, const char *line)
 {
@@ -364,20 +414,17 @@ static void add_mapped_library(char *list, size_t cap, const char *line)
 		return;
 	base = strrchr(path, '/') + 1;
 	n = strcspn(base, " \n");
-	if (!strstr(base, ".so") || holds_word(list, base, n) || used + n + 2 > cap)
+	if (!is_shared_object(base, n) || holds_word(list, base, n) || used + n + 2 > cap)
 		return;
 	snprintf(list + used, cap - used, "%s%.*s", used ? " " : "", (int)n, base);
 }
 
-const char *namer_libraries(struct wa_namer *n, pid_t pid, __u64 start_ns)
+/* The libraries of a live process; NULL if it is gone (an empty list says nothing then). */
+static char *read_libraries(struct wa_namer *n, pid_t pid, __u64 start_ns)
 {
-	__u64 key[3] = {KEY_LIBRARIES, (__u64)pid, start_ns};
-	const char *hit = cached(n, key);
 	char path[64], line[PATH_MAX + 256], list[LIBRARIES_MAX] = "";
 	FILE *maps;
 
-	if (hit)
-		return hit;
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
 	if (!process_started_at(pid, start_ns, n->clock_ticks))
 		return NULL;
@@ -387,11 +434,49 @@ const char *namer_libraries(struct wa_namer *n, pid_t pid, __u64 start_ns)
 	while (fgets(line, sizeof(line), maps))
 		add_mapped_library(list, sizeof(list), line);
 	fclose(maps);
-	/* Not remembered if it has exited meanwhile: an empty read says nothing of its libraries.
-	 */
 	if (!*list && !process_started_at(pid, start_ns, n->clock_ticks))
 		return NULL;
-	return remember(n, key, strdup(list));
+	return strdup(list);
+}
+
+typedef char *(*process_reader)(struct wa_namer *n, pid_t pid, __u64 start_ns);
+
+/*
+ * A process's name is kept for after it exits, but read again while it lives when it was
+ * read before the last namer_refresh() or when @fresh asks: an exec changes its command line
+ * and a dlopen its libraries. Unreadable now, the last name read stands.
+ */
+static const char *process_name(struct wa_namer *n, __u64 kind, pid_t pid, __u64 start_ns,
+				bool fresh, process_reader read)
+{
+	__u64 key[3] = {kind, (__u64)pid, start_ns};
+	struct name_entry *e = find_entry(n, key);
+	char *name;
+
+	if (!e || fresh || e->epoch != n->epoch) {
+		name = read(n, pid, start_ns);
+		if (name && e)
+			replace_name(n, e, name);
+		else if (name)
+			return remember(n, key, name);
+	}
+	return e ? e->name : NULL;
+}
+
+const char *namer_cmdline(struct wa_namer *n, pid_t pid, __u64 start_ns)
+{
+	return process_name(n, KEY_CMDLINE, pid, start_ns, false, read_cmdline);
+}
+
+const char *namer_libraries(struct wa_namer *n, pid_t pid, __u64 start_ns)
+{
+	return process_name(n, KEY_LIBRARIES, pid, start_ns, false, read_libraries);
+}
+
+void namer_reread_process(struct wa_namer *n, pid_t pid, __u64 start_ns)
+{
+	process_name(n, KEY_CMDLINE, pid, start_ns, true, read_cmdline);
+	process_name(n, KEY_LIBRARIES, pid, start_ns, true, read_libraries);
 }
 
 const char *device_name(__u32 dev, char *buf, size_t len)

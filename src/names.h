@@ -30,6 +30,12 @@ int namer_open_file(struct wa_namer *n, __u32 dev, __u64 ino, __u32 generation, 
 /* The /proc/PID/cmdline of a live process, remembered for after it exits; NULL if never seen. */
 const char *namer_cmdline(struct wa_namer *n, pid_t pid, __u64 start_ns);
 
+/* Reads a live process's cmdline and libraries again now (it was just seen, or it exec'd). */
+void namer_reread_process(struct wa_namer *n, pid_t pid, __u64 start_ns);
+
+/* Names of live processes read before this are read again at their next use. */
+void namer_refresh(struct wa_namer *n);
+
 /*
  * The base names of the shared objects a live process has mapped ("libsqlite3.so.0 libc.so.6"),
  * space-separated, each once; remembered like the cmdline. NULL if never seen.

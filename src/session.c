@@ -12,6 +12,7 @@
 #include "attribution.h"
 #include "grouping.h"
 #include "output.h"
+#include "names.h"
 #include "session.h"
 #include "sightings.h"
 #include "findings.h"
@@ -444,6 +445,8 @@ int session_final_report(struct session *s)
 
 	if (take_snapshot(s, &snap))
 		return -1;
+	/* A library loaded with dlopen after the first write is in the final report. */
+	namer_refresh(s->namer);
 	if (build(s, &snap, &r, true)) {
 		snapshot_free(&snap);
 		return -1;

@@ -48,8 +48,7 @@ static int on_sighting(void *ctx, void *data, size_t size)
 	if (size < sizeof(*p) || !within_budget(s))
 		return 0;
 	/* The namer remembers both by pid and start time; the report finds them there. */
-	namer_cmdline(s->namer, (pid_t)p->tgid, p->start_ns);
-	namer_libraries(s->namer, (pid_t)p->tgid, p->start_ns);
+	namer_reread_process(s->namer, (pid_t)p->tgid, p->start_ns);
 	return 0;
 }
 

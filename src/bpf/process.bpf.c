@@ -44,6 +44,11 @@ int BPF_PROG(sched_process_exec, struct task_struct *task, pid_t old_pid, struct
 		return 0;
 	bpf_probe_read_kernel(p->comm, sizeof(p->comm), task->comm);
 	proc_take_cgroup(p, task);
+	/*
+	 * Its command line and libraries are the new image's now, but the libraries are not
+	 * mapped yet: they are read at its next record lookup (a new file written, a sync).
+	 */
+	p->exec_unread = 1;
 	return 0;
 }
 

@@ -63,8 +63,13 @@ static __always_inline struct wa_proc_stats *proc_current(void)
 	__u32 tgid = current_tgid();
 	struct wa_proc_stats *p = bpf_map_lookup_elem(&procs, &tgid);
 
-	if (p)
+	if (p) {
+		if (p->exec_unread) {
+			p->exec_unread = 0;
+			announce_sighting(tgid, p->start_ns);
+		}
 		return p;
+	}
 	if (!bpf_map_update_elem(&procs, &tgid, &zero_proc, BPF_NOEXIST)) {
 		p = bpf_map_lookup_elem(&procs, &tgid);
 		if (p)
