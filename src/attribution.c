@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* attribution.c: building the report's rows from a snapshot of the kernel's tables. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -94,11 +93,9 @@ static void add_writes(struct wa_figures *f, const struct wa_write_stats *w)
 	f->write_errors += w->errors;
 	f->small_calls += w->small_calls;
 	f->subpage_calls += w->subpage_calls;
-	if (w->fd_flags_seen & O_DIRECT) {
-		f->direct_write_calls += w->calls;
-		f->direct_write_bytes += w->bytes;
-		f->direct_write_errors += w->errors;
-	}
+	f->direct_write_calls += w->direct_calls;
+	f->direct_write_bytes += w->direct_bytes;
+	f->direct_write_refused += w->direct_refused;
 	for (int i = 0; i < WA_HIST_SLOTS; i++)
 		f->write_size.slot[i] += w->size.slot[i];
 }

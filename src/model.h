@@ -35,10 +35,10 @@ struct wa_figures {
 	__u64 opens_sync;
 	__u64 opens_dsync;
 	__u64 opens_direct;
-	/* storage writes through an O_DIRECT fd (the writer records' fd flags) */
+	/* storage writes through an O_DIRECT fd, counted per call by the kernel */
 	__u64 direct_write_calls;
 	__u64 direct_write_bytes;
-	__u64 direct_write_errors; /* refused: misaligned O_DIRECT fails with EINVAL */
+	__u64 direct_write_refused; /* failed with EINVAL: misaligned */
 	__u64 dirtied_pages;
 	__u64 dirtied_bytes;
 	__u64 meta_dirtied_bytes;

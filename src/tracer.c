@@ -97,6 +97,7 @@ static struct wa_abi abi_from_libc(void)
 		.s_ififo = S_IFIFO,
 		.s_ifchr = S_IFCHR,
 		.page_size = (unsigned int)sysconf(_SC_PAGESIZE),
+		.e_inval = EINVAL,
 	};
 
 	return abi;

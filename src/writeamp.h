@@ -224,6 +224,10 @@ struct wa_write_stats {
 	__u64 subpage_calls; /* requested size under one page */
 	__u32 fd_class;	     /* enum wa_fd_class */
 	__u32 fd_flags_seen; /* O_DIRECT, O_DSYNC, O_SYNC, O_APPEND bits seen on these writes */
+	/* writes through an O_DIRECT fd, counted per call: other fds may write the file too */
+	__u64 direct_calls;
+	__u64 direct_bytes;
+	__u64 direct_refused; /* failed with EINVAL: not aligned to the device's logical block */
 	struct wa_hist size;
 };
 
@@ -241,7 +245,9 @@ struct wa_proc_stats {
 	char comm[WA_COMM_LEN]; /* of the thread group leader, updated at exec */
 	__u64 start_ns;		/* task start time, to tell a reused pid apart */
 	__u32 ppid;
-	__u32 exited;
+	__u8 exited;
+	__u8 exec_unread; /* exec'd since user space last read its cmdline and libraries */
+	__u16 pad;
 	__u64 cgroup_id; /* cgroup v2 id, at the record's creation and again at exec */
 	__u64 sync_calls[WA_SYNC__COUNT];
 	__u64 sync_errors;
@@ -369,6 +375,7 @@ struct wa_abi {
 	__u32 s_ififo;
 	__u32 s_ifchr;
 	__u32 page_size;
+	__u32 e_inval; /* EINVAL, what a misaligned O_DIRECT write fails with */
 };
 
 #endif /* WRITEAMP_H */

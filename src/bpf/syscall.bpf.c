@@ -339,6 +339,15 @@ static __always_inline struct wa_write_stats *writer_get(struct wa_writer_key *k
 	return bpf_map_lookup_elem(&writers, key);
 }
 
+static __always_inline void count_direct_write(struct wa_write_stats *w, long ret)
+{
+	__sync_fetch_and_add(&w->direct_calls, 1);
+	if (ret > 0)
+		__sync_fetch_and_add(&w->direct_bytes, ret);
+	else if (ret == -(long)abi.e_inval)
+		__sync_fetch_and_add(&w->direct_refused, 1);
+}
+
 static __always_inline void exit_write(struct pt_regs *regs, struct task_ctx *ctx, long ret)
 {
 	struct wa_writer_key key = {.tgid = current_tgid(), .dev = ctx->dev, .ino = ctx->ino};
@@ -363,6 +372,8 @@ static __always_inline void exit_write(struct pt_regs *regs, struct task_ctx *ct
 	hist_add(&w->size, requested);
 	if ((w->fd_flags_seen & ctx->fd_flags) != ctx->fd_flags)
 		__sync_fetch_and_or(&w->fd_flags_seen, ctx->fd_flags);
+	if (ctx->fd_flags & abi.o_direct)
+		count_direct_write(w, ret);
 	if (STACKS_ON && class_is_storage(ctx->fd_class))
 		stack_add_write(regs, &ctx->stack, ret);
 }

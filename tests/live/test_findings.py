@@ -575,10 +575,11 @@ def test_small_writes_through_o_sync_or_o_dsync_give_sync_open_flags(scratch, fl
 DIRECT_WRITES, DIRECT_SMALL = 200, 512
 
 
-def test_o_direct_writes_under_a_block_give_direct_io_small(scratch):
-    # 512 bytes is the root disk's logical block, so ext4 takes them, but not its 4 KiB
-    # filesystem block, whose rest it must zero on the device.
-    target = scratch / "direct"
+def test_o_direct_writes_under_a_block_give_direct_io_small(journaled_fs):
+    # On the test's loop device, whose logical block is 512 bytes whatever the host disk's,
+    # ext4 takes them, but not its 4 KiB filesystem block, whose rest it must zero.
+    mnt, _ = journaled_fs
+    target = mnt / f"direct-{uuid.uuid4().hex[:8]}"
     report, _ = run_json(workload("write", "--file", target, "--count", DIRECT_WRITES,
                                   "--size", DIRECT_SMALL, "--odirect"), settle=2)
     proc = only_process(report)
@@ -607,9 +608,8 @@ def test_misaligned_o_direct_writes_are_refused_and_give_direct_io_small(scratch
     f = one_finding(report, "direct-io-small", "workload")
     assert_names_the_workload(f, proc, target)
     assert evidence(f, "direct_writes_rejected") == REFUSED_WRITES
-    assert evidence(f, "direct_opens") == 1
     # None went through, so there is no size of the writes that did to show.
-    assert {e["name"] for e in f["evidence"]} == {"direct_opens", "direct_writes_rejected"}
+    assert {e["name"] for e in f["evidence"]} == {"direct_writes_rejected"}
 
 
 def test_aligned_64k_o_direct_writes_give_no_direct_io_small(scratch):
@@ -758,6 +758,7 @@ def test_new_files_fsynced_one_by_one_give_many_files_synced(journaled_fs):
     assert not findings(unsynced, "many-files-synced")
 
 
+# 50 syncs spread over 5 rounds 1.5 s apart: under the sync rules' 10 syncs a second.
 SLOW_FILES, SLOW_ROUNDS, SLOW_HOLD_MS = 10, 5, 1500
 
 
@@ -778,7 +779,6 @@ def test_new_files_fsynced_slowly_give_journal_metadata_dominant(journaled_fs):
 
     proc = only_process(report)
     assert proc["sync"]["calls"] == syncs
-    assert syncs / (SLOW_ROUNDS * SLOW_HOLD_MS / 1000) < 10
     data = syncs * PAGE  # each 1-byte file takes one 4 KiB block, written at its fsync
     assert proc["device"]["data_bytes"] == data
     f = one_finding(report, "journal-metadata-dominant", "workload")
