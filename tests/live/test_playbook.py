@@ -42,6 +42,7 @@ PAGE = 4096
 # On own_disk, what each fsync or fdatasync that follows an append writes: the data block and
 # the inode-table block (the size changed).
 BLOCKS_PER_SYNC = 2
+SCRIPT_RUN_S = 2.0  # the issue: each script runs for two seconds against the workload
 TRACEFS_EVENTS = ["/sys/kernel/tracing/events", DEBUGFS + "/tracing/events"]
 TRACEPOINT = re.compile(r"^tracepoint:(\w+):(\w+)$")
 # The perf command that records the user call paths, for every kind of target.
@@ -404,9 +405,9 @@ def test_every_pid_script_matches_writeamp_and_the_workload(scratch, own_disk, g
     started = time.monotonic()
     run.release()
     report = run.report()
-    took = time.monotonic() - started
+    # The scripts run for at least SCRIPT_RUN_S however fast the disk is.
+    time.sleep(max(0.0, SCRIPT_RUN_S - (time.monotonic() - started)))
     got = stop_all(traces)
-    assert took >= 1.0, f"the workload ran {took:.2f} s only: the scripts hardly ran"
     w = process_row(report, run.pid)
     syncs = COUNT // EVERY
 
@@ -800,8 +801,8 @@ def test_container_scripts_count_the_container_only(scratch, own_disk, container
     took = run_beside_a_host_writer(name, data)
     status, report_text = t.stop()
     assert status == 0
+    time.sleep(max(0.0, SCRIPT_RUN_S - took))
     got = stop_all(traces)
-    assert took >= 1.0, f"the container ran {took:.2f} s only: the scripts hardly ran"
     report = json.loads(report_text)
     assert len(report["containers"]) == 1, report["containers"]
     row = report["containers"][0]
