@@ -15,18 +15,22 @@ import time
 from conftest import WRITEAMP, Tracer
 
 ROWS = 200
-# argv: database, gate to start, gate to leave ("-" for none), rows, log written first ("-")
+# argv: database, gate to start, gate to leave ("-" for none), rows, log written first ("-").
+# Without a log, sqlite3 is imported before the gate: an import may write .pyc files, which
+# would make the first write come before libsqlite3 is mapped.
 PROGRAM = r"""
 import os, sys, time
 db, go, leave, rows, log = sys.argv[1:6]
 def wait(path):
     while path != "-" and not os.path.exists(path):
         time.sleep(0.01)
+if log == "-":
+    import sqlite3
 wait(go)
 if log != "-":
     with open(log, "w") as f:
         f.write("starting\n")
-import sqlite3
+    import sqlite3
 con = sqlite3.connect(db, isolation_level=None)
 con.execute("PRAGMA journal_mode=DELETE")
 con.execute("PRAGMA synchronous=FULL")
