@@ -52,6 +52,7 @@ COUNTER = re.compile(rb"^@(\w+): (-?\d+)$")
 HEREDOC = re.compile(r"^cat > (\S+) <<'EOF'\n(.*?)^EOF$", re.M | re.S)
 READY_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 60
+SIGINT_REPEAT_S = 5
 
 
 def debugfs_mounted():
@@ -243,15 +244,21 @@ class Bpftrace:
         raise AssertionError(f"bpftrace {path} did not attach: {b''.join(seen)!r} {err!r}")
 
     def stop(self):
-        """SIGINT, as the playbook says; returns the counters printed at the end."""
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            out, err = self.proc.communicate(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            out, err = self.proc.communicate()
-            raise AssertionError(f"bpftrace {self.path} ignored SIGINT for {STOP_TIMEOUT_S} s: "
-                                 f"{out[-2000:]!r} {err[-2000:]!r}")
+        """SIGINT, as the playbook says; returns the counters printed at the end. bpftrace 0.17
+        now and then misses a SIGINT and runs on, so it is sent again every few seconds."""
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        while True:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                out, err = self.proc.communicate(timeout=SIGINT_REPEAT_S)
+                break
+            except subprocess.TimeoutExpired:
+                if time.monotonic() < deadline:
+                    continue
+                self.proc.kill()
+                out, err = self.proc.communicate()
+                raise AssertionError(f"bpftrace {self.path} ignored SIGINT for "
+                                     f"{STOP_TIMEOUT_S} s: {out[-2000:]!r} {err[-2000:]!r}")
         assert self.proc.returncode == 0, f"bpftrace {self.path} exited " \
                                           f"{self.proc.returncode}: {err!r}"
         counters = {}
