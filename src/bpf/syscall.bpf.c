@@ -182,6 +182,16 @@ static __always_inline void enter_synchronous_write(struct task_ctx *ctx)
 		sync_begin(ctx, ctx->dev, true);
 }
 
+/*
+ * A sync whose exit was not seen (the task left the filtered cgroups inside it, and exits of
+ * tasks left out are skipped) would keep its device's sync in flight forever.
+ */
+static __always_inline void end_stale_sync(struct task_ctx *ctx)
+{
+	if (ctx->syncing)
+		sync_end(ctx);
+}
+
 static __always_inline int enter_write(void *prog, struct pt_regs *regs, __u32 sys, const bool fast)
 {
 	struct file *file = file_of_fd(PT_REGS_PARM1_SYSCALL(regs), fast);
@@ -192,6 +202,7 @@ static __always_inline int enter_write(void *prog, struct pt_regs *regs, __u32 s
 	ctx = task_ctx_get();
 	if (!ctx)
 		return 0;
+	end_stale_sync(ctx);
 	ctx->sys = WA_SYS_NONE;
 	if (!classify_file(file, ctx, fast))
 		return 0;
@@ -220,6 +231,7 @@ static __always_inline int enter_sync(void *prog, struct pt_regs *regs, __u32 sy
 
 	if (!ctx)
 		return 0;
+	end_stale_sync(ctx);
 	ctx->sys = WA_SYS_NONE;
 	ctx->dev = 0;
 	ctx->ino = 0;
