@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -562,4 +563,30 @@ enum wa_parse_result cli_parse(int argc, char **argv, struct wa_options *opts, F
 		return WA_PARSE_ERROR;
 	}
 	return parse_subcommand(argc - 1, argv + 1, opts, out, err);
+}
+
+int cli_usage_error(const char *command, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "writeamp: %s: ", command);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, " (see writeamp %s --help)\n", command);
+	va_end(ap);
+	return CLI_EXIT_USAGE;
+}
+
+int cli_getopt_end(const char *command, int opt, const char *usage, const char *arg)
+{
+	char shown[128];
+
+	if (opt == 'h') {
+		fputs(usage, stdout);
+		return fflush(stdout) ? 1 : 0;
+	}
+	sanitize_column(shown, sizeof(shown), arg);
+	if (opt == ':')
+		return cli_usage_error(command, "%s needs an argument", shown);
+	return cli_usage_error(command, "unknown option '%s'", shown);
 }

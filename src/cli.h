@@ -10,6 +10,7 @@
 #include "writeamp.h"
 
 #define WA_VERSION	     "0.1.0"
+#define CLI_EXIT_USAGE	     2 /* the exit status of a usage error */
 #define WA_MAX_PID_FILTERS   64
 #define WA_DEFAULT_TOP	     10
 #define WA_DEFAULT_HIST_TOP  3
@@ -104,5 +105,19 @@ enum wa_parse_result cli_parse(int argc, char **argv, struct wa_options *opts, F
 
 /* Parses "MAJ:MIN". Returns false if the text is not of that form. */
 bool cli_parse_majmin(const char *text, unsigned int *major, unsigned int *minor);
+
+/*
+ * Prints "writeamp: COMMAND: <message> (see writeamp COMMAND --help)" to stderr, as one
+ * line, and returns the exit status of a usage error.
+ */
+int cli_usage_error(const char *command, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * The getopt_long cases every subcommand shares, for an optstring that starts with ':' and
+ * has 'h': -h prints @usage and returns 0 (1 if stdout fails); ':' (a missing argument) and
+ * anything else are usage errors about @arg.
+ */
+int cli_getopt_end(const char *command, int opt, const char *usage, const char *arg);
 
 #endif /* WRITEAMP_CLI_H */

@@ -4,7 +4,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,13 +18,12 @@
 #include "report_file.h"
 #include "sanitize.h"
 
-#define EXIT_USAGE 2
-#define PREFIX	   "writeamp: compare: "
-#define WHY_LEN	   1024
-#define FMT_LEN	   24
-#define NAME_COLS  512
-#define CMD_COLS   160
-#define KIB	   1024.0
+#define PREFIX	  "writeamp: compare: "
+#define WHY_LEN	  1024
+#define FMT_LEN	  24
+#define NAME_COLS 512
+#define CMD_COLS  160
+#define KIB	  1024.0
 
 enum side { BEFORE, AFTER, NSIDES };
 
@@ -871,17 +869,7 @@ static bool print_json(FILE *out, const struct comparison *c)
 
 /* --- the command --- */
 
-static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs(PREFIX, stderr);
-	vfprintf(stderr, fmt, ap);
-	fputs(" (see writeamp compare --help)\n", stderr);
-	va_end(ap);
-	return EXIT_USAGE;
-}
+#define usage_error(...) cli_usage_error("compare", __VA_ARGS__)
 
 static bool parse_top(const char *text, int *top)
 {
@@ -924,15 +912,8 @@ static int parse_args(int argc, char **argv, struct compare_args *args)
 		case OPT_JSON:
 			args->json = true;
 			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return fflush(stdout) ? 1 : 0;
-		case ':':
-			return usage_error("%s needs an argument",
-					   sanitize_column(shown, sizeof(shown), argv[optind - 1]));
-		default:
-			return usage_error("unknown option '%s'",
-					   sanitize_column(shown, sizeof(shown), argv[optind - 1]));
+		default: /* -h, a missing argument or an unknown option */
+			return cli_getopt_end("compare", c, usage_text, argv[optind - 1]);
 		}
 	}
 	if (argc - optind != NSIDES)

@@ -22,7 +22,6 @@
 #include "playbook_scripts.h"
 #include "sanitize.h"
 
-#define EXIT_USAGE     2
 #define PREFIX	       "writeamp: playbook: "
 #define COMM_MAX       15 /* TASK_COMM_LEN - 1: the kernel keeps no more of a name */
 #define MAX_CGROUPS    32 /* the container's cgroup and those under it, in the filter */
@@ -86,17 +85,7 @@ static const char usage_text[] =
 	"                        NAME.bt; without it they are printed at the end\n"
 	"  -h, --help            print this help\n";
 
-static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs(PREFIX, stderr);
-	vfprintf(stderr, fmt, ap);
-	fputs(" (see writeamp playbook --help)\n", stderr);
-	va_end(ap);
-	return EXIT_USAGE;
-}
+#define usage_error(...) cli_usage_error("playbook", __VA_ARGS__)
 
 static int __attribute__((format(printf, 1, 2))) fail(const char *fmt, ...)
 {
@@ -763,15 +752,8 @@ static int parse_args(int argc, char **argv, struct playbook_args *a)
 		case OPT_SCRIPT_DIR:
 			a->script_dir = optarg;
 			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return fflush(stdout) ? 1 : 0;
-		case ':':
-			return usage_error("%s needs an argument",
-					   sanitize_column(shown, sizeof(shown), argv[optind - 1]));
-		default:
-			return usage_error("unknown option '%s'",
-					   sanitize_column(shown, sizeof(shown), argv[optind - 1]));
+		default: /* -h, a missing argument or an unknown option */
+			return cli_getopt_end("playbook", c, usage_text, argv[optind - 1]);
 		}
 	}
 	if (optind < argc)

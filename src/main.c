@@ -5,8 +5,6 @@
 #include "cli.h"
 #include "commands.h"
 
-#define EXIT_USAGE 2
-
 static const struct {
 	enum wa_command command;
 	int (*run)(const struct wa_options *opts);
@@ -25,12 +23,12 @@ int main(int argc, char **argv)
 	case WA_PARSE_EXIT_OK:
 		return 0;
 	case WA_PARSE_ERROR:
-		return EXIT_USAGE;
+		return CLI_EXIT_USAGE;
 	case WA_PARSE_OK:
 		break;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (commands[i].command == opts.command)
 			return commands[i].run(&opts);
-	return EXIT_USAGE;
+	return CLI_EXIT_USAGE;
 }
